@@ -1,0 +1,166 @@
+// Figures, the stdout table and the docs/BENCHMARKS.md section.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CreatePhase, CreateStep, ReadResult } from './load.js';
+
+export interface SystemResult {
+  name: string;
+  url: string;
+  startSeconds?: number;
+  rssNote: string;
+  phases: CreatePhase[];
+  listNetworks: ReadResult;
+  listedNetworks: number;
+  portsOfNetwork: ReadResult;
+  peakRssMiB?: number;
+  errors: number;
+  errorSamples: string[];
+  loadSeconds: number;
+}
+
+export interface Figure {
+  label: string;
+  unit: string;
+  higherIsBetter: boolean;
+  value: (r: SystemResult) => number | undefined;
+}
+
+const rate = (s: CreateStep): number => (s.seconds > 0 ? s.ok / s.seconds : 0);
+const both = (p: CreatePhase): CreateStep => ({
+  requests: p.netSubnet.requests + p.ports.requests,
+  ok: p.netSubnet.ok + p.ports.ok,
+  seconds: p.netSubnet.seconds + p.ports.seconds,
+  truncated: p.netSubnet.truncated || p.ports.truncated,
+});
+
+export function figures(phaseLabels: string[]): Figure[] {
+  const out: Figure[] = [];
+  phaseLabels.forEach((label, i) => {
+    out.push(
+      { label: `${label}: all creates/s`, unit: 'req/s', higherIsBetter: true, value: (r) => rate(both(r.phases[i])) },
+      { label: `${label}: network+subnet creates/s`, unit: 'req/s', higherIsBetter: true, value: (r) => rate(r.phases[i].netSubnet) },
+      { label: `${label}: port-creating requests/s`, unit: 'req/s', higherIsBetter: true, value: (r) => rate(r.phases[i].ports) },
+    );
+  });
+  out.push(
+    { label: 'GET /v2.0/networks (full list), 8 clients', unit: 'req/s', higherIsBetter: true, value: (r) => rps(r.listNetworks) },
+    { label: 'GET /v2.0/ports?network_id=X, 8 clients', unit: 'req/s', higherIsBetter: true, value: (r) => rps(r.portsOfNetwork) },
+    { label: 'server peak RSS', unit: 'MiB', higherIsBetter: false, value: (r) => r.peakRssMiB },
+  );
+  return out;
+}
+
+const rps = (r: ReadResult): number => (r.seconds > 0 ? r.ok / r.seconds : 0);
+
+function fmt(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return 'n/a';
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+/** cloudlet / neutron for throughputs, neutron / cloudlet for memory: bigger is better for cloudlet. */
+function ratio(f: Figure, c: SystemResult, n: SystemResult): number | undefined {
+  const a = f.value(c);
+  const b = f.value(n);
+  if (a === undefined || b === undefined || a <= 0 || b <= 0) return undefined;
+  return f.higherIsBetter ? a / b : b / a;
+}
+
+const TARGET_THROUGHPUT = 100; // ≥100× neutron-server on every throughput figure
+const TARGET_MEMORY = 8; // < 1/8 of neutron-server's memory
+
+function verdict(f: Figure, x: number | undefined): string {
+  if (x === undefined) return 'n/a';
+  return f.higherIsBetter ? (x >= TARGET_THROUGHPUT ? 'met' : 'MISSED') : x > TARGET_MEMORY ? 'met' : 'MISSED';
+}
+
+function rows(figs: Figure[], c: SystemResult, n?: SystemResult): string[][] {
+  return figs.map((f) => {
+    const row = [f.label, f.unit, fmt(f.value(c))];
+    if (n) {
+      const x = ratio(f, c, n);
+      row.push(fmt(f.value(n)), x === undefined ? 'n/a' : `${fmt(x)}×`, f.higherIsBetter ? `≥${TARGET_THROUGHPUT}×` : `>${TARGET_MEMORY}× (<1/8)`, verdict(f, x));
+    }
+    return row;
+  });
+}
+
+function header(c: SystemResult, n?: SystemResult): string[] {
+  return n ? ['figure', 'unit', c.name, n.name, 'ratio', 'target', 'verdict'] : ['figure', 'unit', c.name];
+}
+
+function notes(all: SystemResult[]): string[] {
+  const out: string[] = [];
+  for (const r of all) {
+    const trunc = r.phases.filter((p) => p.netSubnet.truncated || p.ports.truncated).map((p) => p.label);
+    out.push(
+      `${r.name}: ${r.url}; ${r.listedNetworks} networks listed at read time; load ${r.loadSeconds.toFixed(0)} s` +
+        (r.startSeconds !== undefined ? `; start-up ${r.startSeconds.toFixed(1)} s` : '') +
+        `; RSS: ${r.peakRssMiB === undefined ? 'not measured (no --pid)' : r.rssNote}`,
+    );
+    if (trunc.length > 0) out.push(`${r.name}: STOPPED BY THE STEP TIME LIMIT in ${trunc.join(', ')} (rates are over what completed)`);
+    out.push(r.errors === 0 ? `${r.name}: no non-2xx answers` : `${r.name}: ${r.errors} NON-2xx ANSWERS OR TRANSPORT ERRORS — figures are not clean`);
+    for (const s of r.errorSamples) out.push(`  ${r.name} error: ${s}`);
+  }
+  return out;
+}
+
+export function printTable(figs: Figure[], c: SystemResult, n?: SystemResult): void {
+  const table = [header(c, n), ...rows(figs, c, n)];
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  console.log('');
+  console.log(line(table[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of table.slice(1)) console.log(line(r));
+  console.log('');
+  for (const s of notes(n ? [c, n] : [c])) console.log(s);
+}
+
+export interface RunInfo {
+  command: string;
+  date: string;
+  machine: string;
+  load: string;
+}
+
+export function markdownSection(info: RunInfo, figs: Figure[], c: SystemResult, n?: SystemResult): string {
+  const h = header(c, n);
+  const md = (r: string[]): string => `| ${r.join(' | ')} |`;
+  return [
+    '## Network service',
+    '',
+    `Command: \`${info.command}\``,
+    '',
+    `Date: ${info.date}. Machine: ${info.machine}.`,
+    '',
+    `Load: ${info.load}`,
+    '',
+    `Targets: at least ${TARGET_THROUGHPUT}× neutron-server's throughput on every figure, and less than 1/${TARGET_MEMORY} of its memory` +
+      ' (ratios: cloudlet / neutron-server for throughputs, neutron-server / cloudlet for memory).',
+    '',
+    md(h),
+    md(h.map(() => '---')),
+    ...rows(figs, c, n).map(md),
+    '',
+    ...notes(n ? [c, n] : [c]).map((s) => `- ${s.trim()}`),
+    '',
+  ].join('\n');
+}
+
+/** Write `section` into `file`, replacing an existing "## Network service" section. */
+export function writeSection(file: string, section: string): void {
+  const head = '# Benchmarks\n\nFigures measured by `npm run bench:*` on the project machines; ratios come from the same run.\n\n';
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : head;
+  const start = text.search(/^## Network service[ \t]*$/m);
+  if (start >= 0) {
+    const after = text.slice(start + 1).search(/^## /m);
+    const end = after >= 0 ? start + 1 + after : text.length;
+    text = text.slice(0, start) + section.trimEnd() + '\n' + (end < text.length ? '\n' + text.slice(end) : '');
+  } else {
+    text = text.trimEnd() + '\n\n' + section.trimEnd() + '\n';
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}

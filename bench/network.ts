@@ -1,0 +1,199 @@
+// Network service benchmark: cloudlet vs. OpenStack neutron-server on the same load, same run.
+//   npm run bench:network [-- --vs-neutron] [--networks N] [--duration S] [--url URL [--pid PID]] [--write-md]
+// See `--help`. Figures are quoted as ratios because the load generator shares the 2 cores with the server.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { Client, waitReady } from './lib/http.js';
+import { countNetworks, createPhase, readLoop, PORTS_PER_NETWORK } from './lib/load.js';
+import { figures, markdownSection, printTable, writeSection, type SystemResult } from './lib/report.js';
+import { RssSampler } from './lib/rss.js';
+import { killStarting, startCloudlet, startNeutron, type Server } from './lib/servers.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** How cloudlet is started (needs `npm run build`). */
+const CLOUDLET_ENTRY = join(ROOT, 'dist/src/cli/main.js');
+const cloudletCommand = (port: number, dataDir: string): string[] => [
+  process.execPath, CLOUDLET_ENTRY, 'network', 'serve', '--port', String(port), '--data-dir', dataDir,
+];
+const NEUTRON_SCRIPT = join(ROOT, 'bench/anchors/neutron-server.sh');
+const CONCURRENCY = 8;
+const PHASES = ['A sequential', `B ${CONCURRENCY} parallel`];
+
+const HELP = `usage: npm run bench:network -- [options]
+  --vs-neutron        also start neutron-server (bench/anchors/neutron-server.sh; installs it from Debian
+                      on first use) and run the same load against it; print ratios
+  --url URL           measure an already running endpoint instead of starting cloudlet
+  --pid PID           with --url: measure the RSS of this process and its descendants
+  --name NAME         with --url: what to call that endpoint in the output (default cloudlet)
+  --networks N        networks per create phase (default 200; each gets a /24 subnet and ${PORTS_PER_NETWORK} ports)
+  --duration S        seconds per read measurement (default 10)
+  --step-timeout S    a create step (networks+subnets, or ports) stops starting requests after S s (default 240)
+  --write-md          write the "## Network service" section of docs/BENCHMARKS.md
+  --md-file PATH      write the section to PATH instead of docs/BENCHMARKS.md`;
+
+const { values: opt } = parseArgs({
+  options: {
+    'vs-neutron': { type: 'boolean', default: false },
+    url: { type: 'string' },
+    pid: { type: 'string' },
+    name: { type: 'string', default: 'cloudlet' },
+    networks: { type: 'string', default: '200' },
+    duration: { type: 'string', default: '10' },
+    'step-timeout': { type: 'string', default: '240' },
+    'write-md': { type: 'boolean', default: false },
+    'md-file': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+function positive(name: string, v: string | undefined, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > max) {
+    console.error(`--${name} must be a number in (0, ${max}], got ${v}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+if (opt.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const N = Math.floor(positive('networks', opt.networks, 25_600)); // 10.<0-99|100-199>.y.0/24 per phase
+const DURATION = positive('duration', opt.duration, 600);
+const STEP_TIMEOUT = positive('step-timeout', opt['step-timeout'], 3600);
+const PID = opt.pid === undefined ? undefined : Math.floor(positive('pid', opt.pid, 2 ** 22));
+if (opt.url === undefined && !existsSync(CLOUDLET_ENTRY)) {
+  console.error(`${CLOUDLET_ENTRY} is missing: run npm run build first`);
+  process.exit(1);
+}
+
+const log = (s: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+// Servers this process started, stopped on every way out.
+const running = new Set<Server>();
+async function stopServer(s: Server): Promise<void> {
+  if (!running.delete(s)) return;
+  log(`stopping ${s.name}`);
+  await s.stop();
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping servers`);
+    void Promise.all([killStarting(), ...[...running].map(stopServer)]).finally(() => process.exit(130));
+  });
+}
+
+async function runLoad(server: Server): Promise<SystemResult> {
+  const client = new Client(server.url, CONCURRENCY);
+  const sampler = server.pid === undefined ? undefined : new RssSampler(server.pid).start();
+  const run = Date.now().toString(36);
+  const t0 = performance.now();
+  const phases = [];
+  for (const [i, label] of PHASES.entries()) {
+    const conc = i === 0 ? 1 : CONCURRENCY;
+    log(`${server.name}: phase ${label}: ${N} networks + subnets, then ${N * PORTS_PER_NETWORK} ports`);
+    const p = await createPhase(client, label, `bench-${'ab'[i]}-${run}`, N, conc, i, STEP_TIMEOUT);
+    log(
+      `${server.name}: phase ${label}: ${p.netSubnet.ok}/${p.netSubnet.requests} net+subnet in ${p.netSubnet.seconds.toFixed(1)} s, ` +
+        `${p.ports.ok}/${p.ports.requests} ports in ${p.ports.seconds.toFixed(1)} s; errors so far ${client.errors}`,
+    );
+    phases.push(p);
+  }
+  const listedNetworks = await countNetworks(client);
+  log(`${server.name}: GET /v2.0/networks (${listedNetworks} networks) for ${DURATION} s, ${CONCURRENCY} clients`);
+  const listNetworks = await readLoop(client, () => '/v2.0/networks', DURATION, CONCURRENCY);
+  const ids = phases.flatMap((p) => p.networks);
+  log(`${server.name}: GET /v2.0/ports?network_id=X over ${ids.length} networks for ${DURATION} s, ${CONCURRENCY} clients`);
+  const portsOfNetwork =
+    ids.length > 0
+      ? await readLoop(client, (i) => `/v2.0/ports?network_id=${ids[i % ids.length]}`, DURATION, CONCURRENCY)
+      : { ok: 0, failed: 0, seconds: 0 };
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const peakRssMiB = sampler?.stop();
+  client.close();
+  log(`${server.name}: done in ${loadSeconds.toFixed(0)} s; ${client.errors} errors; peak RSS ${peakRssMiB?.toFixed(0) ?? 'n/a'} MiB`);
+  return {
+    name: server.name,
+    url: server.url,
+    startSeconds: server.startSeconds,
+    rssNote: `${server.note}, sampled every 200 ms (${sampler?.samples ?? 0} samples, peak over ${sampler?.peakProcs ?? 0} processes)`,
+    phases,
+    listNetworks,
+    listedNetworks,
+    portsOfNetwork,
+    peakRssMiB,
+    errors: client.errors,
+    errorSamples: client.samples,
+    loadSeconds,
+  };
+}
+
+async function measure(start: () => Promise<Server>): Promise<SystemResult> {
+  const server = await start();
+  running.add(server);
+  try {
+    return await runLoad(server);
+  } finally {
+    await stopServer(server);
+  }
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  let cloudlet: SystemResult;
+  if (opt.url !== undefined) {
+    const url = opt.url.replace(/\/+$/, '');
+    if (!(await waitReady(url, 10_000))) throw new Error(`${url} does not answer GET /v2.0/networks`);
+    const pid = PID;
+    cloudlet = await runLoad({ name: opt.name ?? 'cloudlet', url, pid, note: 'process --pid + descendants', stop: async () => {} });
+    if (pid === undefined) cloudlet.peakRssMiB = undefined;
+  } else {
+    log(`starting cloudlet: ${cloudletCommand(0, 'DIR').slice(1).join(' ').replace('--port 0', '--port P')}`);
+    cloudlet = await measure(() => startCloudlet(cloudletCommand));
+  }
+  let neutron: SystemResult | undefined;
+  if (opt['vs-neutron']) {
+    log('starting neutron-server (first use installs Debian packages; migrations take about a minute)');
+    neutron = await measure(() => startNeutron(NEUTRON_SCRIPT));
+    neutron.name = 'neutron-server';
+  }
+  const figs = figures(PHASES);
+  printTable(figs, cloudlet, neutron);
+  if (opt['write-md']) {
+    const file = resolve(ROOT, opt['md-file'] ?? 'docs/BENCHMARKS.md');
+    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+    const section = markdownSection(
+      {
+        command: ['npm run bench:network', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+        date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        machine: `nproc ${os.availableParallelism()} (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
+        load:
+          `per system, phase A creates ${N} networks with one /24 IPv4 subnet each, then ${PORTS_PER_NETWORK} ports per network, ` +
+          `one request at a time; phase B does the same with ${CONCURRENCY} concurrent workers (new names and subnets). ` +
+          `Then GET /v2.0/networks (all ${2 * N} networks) and GET /v2.0/ports?network_id=X, ${DURATION} s each with ` +
+          `${CONCURRENCY} keep-alive clients. Peak RSS: VmRSS of the server and its descendants summed every 200 ms. ` +
+          `Noauth, on 127.0.0.1; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+      },
+      figs,
+      cloudlet,
+      neutron,
+    );
+    writeSection(file, section);
+    log(`wrote the "## Network service" section of ${file}`);
+  }
+  return cloudlet.errors + (neutron?.errors ?? 0) > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    await Promise.all([...running].map(stopServer));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { configFrom, serveNetwork, stopOnSignals, type ServerFlags } from './serve.js';
+
+const program = new Command();
+program.name('cloudlet').description('A private cloud in one package').version('0.1.0');
+
+const serverOptions = (cmd: Command): Command =>
+  cmd
+    .option('-c, --config <file>', 'YAML configuration file (default /etc/cloudlet/cloudlet.yaml, env CLOUDLET_CONFIG)')
+    .option('--data-dir <dir>', 'where state is kept (env CLOUDLET_DATA_DIR)')
+    .option('--port <n>', 'port to listen on')
+    .option('--database-url <url>', 'postgres://… for PostgreSQL; SQLite under the data dir otherwise (env CLOUDLET_DATABASE_URL)');
+
+const run = (fn: (flags: ServerFlags) => Promise<void>) => async (flags: ServerFlags) => {
+  try {
+    await fn(flags);
+  } catch (err) {
+    process.stderr.write(`cloudlet: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+};
+
+serverOptions(program.command('up').description('start every cloudlet service on this machine (network API on :9696)')).action(
+  run(async (flags) => {
+    const cfg = configFrom(flags);
+    stopOnSignals([await serveNetwork(cfg)]);
+  }),
+);
+
+const network = program.command('network').description('the Neutron-compatible network service');
+serverOptions(network.command('serve').description('serve the Network API v2.0 (default port 9696)')).action(
+  run(async (flags) => {
+    stopOnSignals([await serveNetwork(configFrom(flags))]);
+  }),
+);
+
+await program.parseAsync(process.argv);

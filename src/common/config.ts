@@ -1,0 +1,140 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/** ML2 options, named as in Neutron's ml2_conf.ini. */
+export interface Ml2Config {
+  type_drivers: string[];
+  tenant_network_types: string[];
+  mechanism_drivers: string[];
+  flat_networks: string[];
+  /** "physnet1:100:199" or "physnet2" (provider-only physnet) */
+  network_vlan_ranges: string[];
+  /** "1:1000" */
+  vni_ranges: string[];
+  tunnel_id_ranges: string[];
+  /** underlay MTU, like Neutron's global_physnet_mtu */
+  global_physnet_mtu: number;
+  path_mtu: number;
+}
+
+export interface Config {
+  data_dir: string;
+  /** postgres://… selects PostgreSQL; empty means SQLite under data_dir */
+  database_url: string;
+  log_level: string;
+  network: {
+    host: string;
+    port: number;
+    auth_strategy: 'noauth';
+    /** the largest request body accepted, bytes (Neutron: max_request_body_size) */
+    max_request_body_size: number;
+    base_mac: string;
+    pagination_max_limit: number;
+    ml2: Ml2Config;
+  };
+}
+
+export function defaultConfig(): Config {
+  return {
+    data_dir: join(homedir(), '.local', 'share', 'cloudlet'),
+    database_url: '',
+    log_level: 'info',
+    network: {
+      host: '127.0.0.1',
+      port: 9696,
+      auth_strategy: 'noauth',
+      max_request_body_size: 114688,
+      base_mac: 'fa:16:3e:00:00:00',
+      pagination_max_limit: -1,
+      ml2: {
+        type_drivers: ['local', 'flat', 'vlan', 'vxlan', 'gre'],
+        tenant_network_types: ['vxlan'],
+        mechanism_drivers: ['logger'],
+        flat_networks: ['*'],
+        network_vlan_ranges: ['physnet1:100:199'],
+        vni_ranges: ['1:1000'],
+        tunnel_id_ranges: ['1:1000'],
+        global_physnet_mtu: 1500,
+        path_mtu: 0,
+      },
+    },
+  };
+}
+
+type Plain = Record<string, unknown>;
+
+function isPlain(v: unknown): v is Plain {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlain(v) && isPlain(base[k]) ? merge(base[k] as Plain, v) : v;
+  }
+  return out;
+}
+
+/** Coerce an environment string to the type of the default it replaces. */
+function coerce(sample: unknown, raw: string): unknown {
+  if (typeof sample === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new Error(`expected a number, got ${JSON.stringify(raw)}`);
+    return n;
+  }
+  if (typeof sample === 'boolean') return /^(1|true|yes|on)$/i.test(raw);
+  if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw;
+}
+
+/**
+ * CLOUDLET_A__B__C overrides a.b.c; a single underscore stays part of the key,
+ * so CLOUDLET_NETWORK__ML2__VNI_RANGES maps to network.ml2.vni_ranges.
+ * CLOUDLET_DATA_DIR, CLOUDLET_DATABASE_URL and CLOUDLET_LOG_LEVEL are top-level.
+ */
+export function envOverrides(env: NodeJS.ProcessEnv, defaults: Config): Plain {
+  const out: Plain = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('CLOUDLET_') || raw === undefined || name === 'CLOUDLET_CONFIG') continue;
+    const path = name.slice('CLOUDLET_'.length).toLowerCase().split('__');
+    let sample: unknown = defaults;
+    for (const p of path) sample = isPlain(sample) ? sample[p] : undefined;
+    if (sample === undefined || isPlain(sample)) continue;
+    let node = out;
+    for (const p of path.slice(0, -1)) node = (node[p] ??= {}) as Plain;
+    node[path[path.length - 1]] = coerce(sample, raw);
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** command-line flags: the last word */
+  overrides?: { data_dir?: string; port?: number; database_url?: string };
+}
+
+/** Defaults, then the YAML file, then CLOUDLET_* variables, then flags. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const defaults = defaultConfig();
+  let cfg = defaults as unknown as Plain;
+  const file = opts.file ?? env.CLOUDLET_CONFIG ?? '/etc/cloudlet/cloudlet.yaml';
+  if (existsSync(file)) {
+    const doc: unknown = parseYaml(readFileSync(file, 'utf8'));
+    if (doc !== null && !isPlain(doc)) throw new Error(`${file}: expected a mapping at the top level`);
+    if (doc) cfg = merge(cfg, doc);
+  } else if (opts.file) {
+    throw new Error(`configuration file ${opts.file} does not exist`);
+  }
+  cfg = merge(cfg, envOverrides(env, defaults));
+  const out = cfg as unknown as Config;
+  const o = opts.overrides ?? {};
+  if (o.data_dir) out.data_dir = o.data_dir;
+  if (o.database_url) out.database_url = o.database_url;
+  if (o.port !== undefined) out.network.port = o.port;
+  out.data_dir = resolve(out.data_dir);
+  return out;
+}

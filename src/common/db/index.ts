@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import type { Config } from '../config.js';
+import { migrations } from './migrations.js';
+import type { Schema } from './schema.js';
+
+export type Db = Kysely<Schema>;
+export type Tx = Transaction<Schema>;
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'>): Database {
+  if (cfg.database_url.startsWith('postgres://') || cfg.database_url.startsWith('postgresql://')) {
+    // bigint columns come back as strings by default; ours hold small counters
+    pg.types.setTypeParser(20, (v) => Number(v));
+    const pool = new pg.Pool({ connectionString: cfg.database_url, max: 10 });
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  if (cfg.database_url && !cfg.database_url.startsWith('sqlite:')) {
+    throw new Error(`unsupported database_url scheme: ${cfg.database_url.split(':')[0]}`);
+  }
+  mkdirSync(cfg.data_dir, { recursive: true });
+  const file = cfg.database_url ? cfg.database_url.replace(/^sqlite:(\/\/)?/, '') : join(cfg.data_dir, 'cloudlet.sqlite');
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  // every commit is fsync'd, as InnoDB's default flush_log_at_trx_commit=1 does for Neutron
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** Runs the versioned migrations; safe to call at every start and from several servers. */
+export async function migrate(database: Database): Promise<void> {
+  const provider = { getMigrations: async (): Promise<Record<string, Migration>> => migrations };
+  const migrator = new Migrator({ db: database.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}
+
+/** True for a unique or primary-key violation on either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** True for errors that a retry of the whole transaction can cure. */
+export function isRetryable(err: unknown): boolean {
+  const e = err as { code?: string } | null;
+  return isUniqueViolation(err) || e?.code === '40001' || e?.code === '40P01' || e?.code === 'SQLITE_BUSY';
+}

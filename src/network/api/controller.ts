@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthStrategy } from './auth.js';
+import { Errors } from './errors.js';
+import { paginationLinks, parseListQuery, type ListQuery } from './query.js';
+import { prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
+
+type Body = Record<string, unknown>;
+
+/** What the generic controller needs from a plugin for one resource. */
+export interface ResourceService {
+  create(caller: Caller, items: Body[]): Promise<Body[]>;
+  get(caller: Caller, id: string): Promise<Body>;
+  list(caller: Caller, q: ListQuery): Promise<Body[]>;
+  update(caller: Caller, id: string, changes: Body): Promise<Body>;
+  delete(caller: Caller, id: string): Promise<void>;
+}
+
+export interface ControllerDeps {
+  auth: AuthStrategy;
+  /** filters served by the plugin beyond the declared scalar ones */
+  extraFilters?: ReadonlySet<string>;
+}
+
+export function searchOf(req: FastifyRequest): URLSearchParams {
+  const i = req.url.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : req.url.slice(i + 1));
+}
+
+export function baseUrl(req: FastifyRequest): string {
+  return `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+}
+
+/** Serves create, list, show, update and delete of any declared resource, Neutron's way. */
+export function registerResource(app: FastifyInstance, def: ResourceDef, svc: ResourceService, deps: ControllerDeps): void {
+  const base = `/v2.0/${def.plural}`;
+  const caller = (req: FastifyRequest) => deps.auth.authenticate(req.headers);
+  const fieldsOf = (req: FastifyRequest) => {
+    const f = searchOf(req).getAll('fields').flatMap((x) => x.split(',')).filter(Boolean);
+    return f.length ? f : undefined;
+  };
+
+  app.post(base, async (req, reply: FastifyReply) => {
+    const who = await caller(req);
+    const body = req.body as unknown;
+    const bulk = typeof body === 'object' && body !== null && def.plural in body;
+    const items = unwrapBody(def, body, true).map((item) => prepareCreate(def, item, who));
+    const created = await svc.create(who, items);
+    reply.code(201);
+    const shown = created.map((c) => present(def, c, who, undefined));
+    return bulk ? { [def.plural]: shown } : { [def.singular]: shown[0] };
+  });
+
+  app.get(base, async (req) => {
+    const who = await caller(req);
+    const search = searchOf(req);
+    const q = parseListQuery(def, search, deps.extraFilters);
+    const items = await svc.list(who, q);
+    const out: Body = { [def.plural]: items.map((it) => present(def, it, who, q.fields)) };
+    if (q.limit) out[`${def.plural}_links`] = paginationLinks(`${baseUrl(req)}${base}`, search, items, q);
+    return out;
+  });
+
+  app.get<{ Params: { id: string } }>(`${base}/:id`, async (req) => {
+    const who = await caller(req);
+    const item = await svc.get(who, req.params.id);
+    return { [def.singular]: present(def, item, who, fieldsOf(req)) };
+  });
+
+  app.put<{ Params: { id: string } }>(`${base}/:id`, async (req) => {
+    const who = await caller(req);
+    const changes = prepareUpdate(def, req.body, who);
+    const item = await svc.update(who, req.params.id, changes);
+    return { [def.singular]: present(def, item, who, undefined) };
+  });
+
+  app.delete<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
+    const who = await caller(req);
+    await svc.delete(who, req.params.id);
+    reply.code(204);
+    return reply.send();
+  });
+}
+
+export function requireBody(body: unknown, key: string): Body {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !(key in body)) {
+    throw Errors.badRequest(`Unable to find '${key}' in request body`);
+  }
+  return body as Body;
+}

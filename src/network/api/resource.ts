@@ -1,0 +1,180 @@
+import { Errors, NeutronError } from './errors.js';
+import type { Validator } from './validators.js';
+
+/**
+ * One declaration per API resource, in the spirit of Neutron's attribute maps:
+ * validation, defaults, visibility, filters, sorting, storage mapping and the
+ * TypeScript type of the resource are all derived from it.
+ */
+export type Kind = 'string' | 'uuid' | 'boolean' | 'integer' | 'list' | 'dict';
+
+interface KindTypes {
+  string: string;
+  uuid: string;
+  boolean: boolean;
+  integer: number;
+  list: unknown[];
+  dict: Record<string, unknown>;
+}
+
+export interface Attr {
+  kind: Kind;
+  nullable?: boolean;
+  /** allow_post / allow_put */
+  post?: boolean;
+  put?: boolean;
+  /** present means optional on create; a function is called per request */
+  default?: unknown;
+  /** converters throw Error(message) and answer InvalidInput, as neutron_lib's do */
+  convert?: (v: unknown) => unknown;
+  validate?: Validator;
+  visible?: boolean;
+  /** is_filter; defaults to true for scalar kinds */
+  filter?: boolean;
+  sort?: boolean;
+  /** readable and writable by admins only (enforce_policy with an admin rule) */
+  adminOnly?: boolean;
+  /** the column holding it; false for attributes computed from other tables */
+  column?: string | false;
+}
+
+export type Attrs = Record<string, Attr>;
+
+type ValueOf<A extends Attr> = A['nullable'] extends true ? KindTypes[A['kind']] | null : KindTypes[A['kind']];
+export type ResourceOf<D extends ResourceDef> = { [K in keyof D['attributes']]: ValueOf<D['attributes'][K]> };
+
+export interface ResourceDef<A extends Attrs = Attrs> {
+  singular: string;
+  plural: string;
+  /** the name used in NotFound errors: Network, Subnet, Port */
+  kind: string;
+  table: string;
+  attributes: A;
+}
+
+export function defineResource<const A extends Attrs>(def: ResourceDef<A>): ResourceDef<A> {
+  return def;
+}
+
+export const SCALAR: ReadonlySet<Kind> = new Set(['string', 'uuid', 'boolean', 'integer']);
+export const isFilterable = (a: Attr): boolean => a.filter ?? (SCALAR.has(a.kind) && a.visible !== false);
+export const isSortable = (a: Attr): boolean => a.sort ?? (SCALAR.has(a.kind) && a.column !== false && a.visible !== false);
+export const columnOf = (name: string, a: Attr): string | undefined =>
+  a.column === false ? undefined : (a.column ?? name.replace(/:/g, '_'));
+
+export interface Caller {
+  isAdmin: boolean;
+  projectId: string;
+}
+
+type Body = Record<string, unknown>;
+
+function isObject(v: unknown): v is Body {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Neutron's message shape for a validator's complaint. */
+function invalid(attr: string, reason: string): NeutronError {
+  return Errors.badRequest(`Invalid input for ${attr}. Reason: ${reason}.`);
+}
+
+function convertAndValidate(name: string, a: Attr, value: unknown): unknown {
+  let v = value;
+  if (a.convert && !(v === null && a.nullable)) {
+    try {
+      v = a.convert(v);
+    } catch (e) {
+      if (e instanceof NeutronError) throw e;
+      throw Errors.invalidInput((e as Error).message);
+    }
+  }
+  if (v === null && !a.nullable && a.kind !== 'dict') throw invalid(name, `'None' is not a valid ${a.kind === 'uuid' ? 'UUID' : a.kind}`);
+  if (a.validate && !(v === null && a.nullable)) {
+    const msg = a.validate(v);
+    if (msg) throw invalid(name, msg);
+  }
+  return v;
+}
+
+/** Extracts the one resource (or the bulk list) from a request body. */
+export function unwrapBody(def: ResourceDef, body: unknown, allowBulk: boolean): Body[] {
+  if (isObject(body)) {
+    if (isObject(body[def.singular]) && Object.keys(body).length === 1) return [body[def.singular] as Body];
+    if (allowBulk && Array.isArray(body[def.plural]) && Object.keys(body).length === 1) {
+      const items = body[def.plural] as unknown[];
+      if (items.length === 0) throw Errors.badRequest(`Resources required`);
+      return items.map((it) => {
+        if (isObject(it) && isObject(it[def.singular])) return it[def.singular] as Body;
+        if (isObject(it)) return it;
+        throw Errors.badRequest(`Unable to find '${def.singular}' in request body`);
+      });
+    }
+  }
+  throw Errors.badRequest(`Unable to find '${def.singular}' in request body`);
+}
+
+function checkUnknown(def: ResourceDef, item: Body): void {
+  const unknown = Object.keys(item).filter((k) => !(k in def.attributes));
+  if (unknown.length) throw Errors.badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
+}
+
+function checkAdminOnly(def: ResourceDef, item: Body, caller: Caller, action: string): void {
+  if (caller.isAdmin) return;
+  for (const k of Object.keys(item)) {
+    if (def.attributes[k]?.adminOnly) throw Errors.policyNotAuthorized(`${action}_${def.singular}:${k}`);
+  }
+}
+
+/** Validates a create request and fills defaults; the result holds every post-able attribute. */
+export function prepareCreate(def: ResourceDef, item: Body, caller: Caller): Body {
+  checkUnknown(def, item);
+  checkAdminOnly(def, item, caller, 'create');
+  // tenant_id and project_id are one attribute under two names
+  if ('tenant_id' in item && 'project_id' in item && item.tenant_id !== item.project_id) {
+    throw Errors.badRequest("'project_id' and 'tenant_id' do not match");
+  }
+  const out: Body = {};
+  for (const [name, a] of Object.entries(def.attributes)) {
+    if (!(name in item)) continue;
+    if (!a.post) throw Errors.badRequest(`Attribute '${name}' not allowed in POST`);
+    out[name] = convertAndValidate(name, a, item[name]);
+  }
+  for (const [name, a] of Object.entries(def.attributes)) {
+    if (!a.post || name in out) continue;
+    if (!('default' in a)) throw Errors.badRequest(`Failed to parse request. Required attribute '${name}' not specified`);
+    out[name] = typeof a.default === 'function' ? (a.default as () => unknown)() : structuredClone(a.default);
+  }
+  const project = (out.project_id ?? out.tenant_id ?? null) as string | null;
+  if ('project_id' in def.attributes) {
+    const p = project ?? caller.projectId;
+    if (!caller.isAdmin && p !== caller.projectId) throw Errors.policyNotAuthorized(`create_${def.singular}`);
+    out.project_id = p;
+    delete out.tenant_id;
+  }
+  return out;
+}
+
+/** Validates an update request: only put-able attributes, converted and validated. */
+export function prepareUpdate(def: ResourceDef, body: unknown, caller: Caller): Body {
+  const [item] = unwrapBody(def, body, false);
+  checkUnknown(def, item);
+  checkAdminOnly(def, item, caller, 'update');
+  const out: Body = {};
+  for (const [name, value] of Object.entries(item)) {
+    const a = def.attributes[name];
+    if (!a.put) throw Errors.badRequest(`Cannot update read-only attribute ${name}`);
+    out[name] = convertAndValidate(name, a, value);
+  }
+  return out;
+}
+
+/** Keeps the visible attributes a caller may see, and only the requested fields. */
+export function present(def: ResourceDef, obj: Body, caller: Caller, fields: string[] | undefined): Body {
+  const out: Body = {};
+  for (const [name, a] of Object.entries(def.attributes)) {
+    if (a.visible === false || (a.adminOnly && !caller.isAdmin)) continue;
+    if (fields && !fields.includes(name)) continue;
+    if (name in obj) out[name] = obj[name];
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../common/config.js';
+import type { Database, Tx } from '../../common/db/index.js';
+import { isRetryable } from '../../common/db/index.js';
+import type { Logger } from '../../common/logging.js';
+import type { CallbackRegistry } from '../callbacks.js';
+import { IpamStore } from '../ipam/store.js';
+import { MechanismManager, TypeManager } from './managers.js';
+
+/** What every part of the core plugin shares. */
+export class PluginContext {
+  readonly types: TypeManager;
+  readonly mech: MechanismManager;
+  readonly ipam: IpamStore;
+
+  constructor(
+    readonly database: Database,
+    readonly cfg: Config,
+    readonly log: Logger,
+    readonly callbacks: CallbackRegistry,
+  ) {
+    this.types = new TypeManager(cfg.network.ml2);
+    this.mech = new MechanismManager(cfg.network.ml2, log);
+    this.ipam = new IpamStore(database.dialect);
+  }
+
+  get db() {
+    return this.database.db;
+  }
+
+  /** Runs fn in a transaction, again from the start when the database reports a conflict a retry can cure. */
+  async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(fn);
+      } catch (err) {
+        if (attempt >= 8 || !isRetryable(err)) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  }
+}
+
+export const newId = (): string => randomUUID();
+
+/** Neutron's timestamps: UTC, second precision. */
+export const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

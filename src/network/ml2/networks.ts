@@ -1,0 +1,137 @@
+import type { Db, Tx } from '../../common/db/index.js';
+import type { ListQuery } from '../api/query.js';
+import { Errors } from '../api/errors.js';
+import type { Caller } from '../api/resource.js';
+import { networkDef } from '../api/resources/network.js';
+import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
+import { newId, now, type PluginContext } from './context.js';
+import { extendNetworks } from './extend.js';
+import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
+import type { Segment } from './types.js';
+
+type Body = Record<string, unknown>;
+
+const segmentFilter = (column: 'network_type' | 'physical_network' | 'segmentation_id'): ComputedFilter =>
+  (eb, values) => eb('id', 'in', eb.selectFrom('network_segments').select('network_id').where(column, 'in', values as never[]));
+
+export const networkFilters: Record<string, ComputedFilter> = {
+  'provider:network_type': segmentFilter('network_type'),
+  'provider:physical_network': segmentFilter('physical_network'),
+  'provider:segmentation_id': segmentFilter('segmentation_id'),
+};
+
+/** Admins see every network; others their own, shared and external ones. */
+export const networkScope = (caller: Caller) => (eb: Parameters<ComputedFilter>[0]) =>
+  caller.isAdmin ? eb.lit(true) : eb.or([eb('project_id', '=', caller.projectId), eb('shared', '=', 1), eb('router_external', '=', 1)]);
+
+export async function loadNetworks(db: Db | Tx, ids: string[]): Promise<Body[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('networks').selectAll().where('id', 'in', ids).execute();
+  const items = rows.map((r) => fromRow(networkDef, r));
+  await extendNetworks(db, items);
+  const order = new Map(ids.map((id, i) => [id, i]));
+  return items.sort((a, b) => (order.get(a.id as string) ?? 0) - (order.get(b.id as string) ?? 0));
+}
+
+function providerSegment(item: Body): Segment | null {
+  const type = item['provider:network_type'] as string | null;
+  const physnet = item['provider:physical_network'] as string | null;
+  const segId = item['provider:segmentation_id'] as number | null;
+  if (type === null && physnet === null && segId === null) return null;
+  if (type === null) throw Errors.invalidInput('network_type required');
+  return { network_type: type, physical_network: physnet, segmentation_id: segId };
+}
+
+export class Networks {
+  readonly ops: Ops = { resource: 'network', load: loadNetworks };
+
+  constructor(private ctx: PluginContext) {}
+
+  async create(_caller: Caller, items: Body[]): Promise<Body[]> {
+    const providers = items.map((item) => {
+      const seg = providerSegment(item);
+      if (seg) this.ctx.types.validateProviderSegment(seg);
+      return seg;
+    });
+    let i = 0;
+    return createResources(this.ctx, this.ops, items, async (tx, item) => {
+      const provider = providers[i++];
+      const id = newId();
+      const seg = await this.ctx.types.createSegment(tx, provider, id);
+      const maxMtu = this.ctx.types.networkMtu([seg]);
+      const mtu = item.mtu as number | null;
+      if (mtu !== null && mtu > maxMtu) throw Errors.invalidInput(`Requested MTU is too big, maximum is ${maxMtu}`);
+      const t = now();
+      const row = toRow(networkDef, {
+        ...item, id, status: 'ACTIVE', mtu: mtu ?? maxMtu, revision_number: 1, created_at: t, updated_at: t,
+      });
+      await tx.insertInto('networks').values(row as never).execute();
+      await tx.insertInto('network_segments').values({ id: newId(), network_id: id, segment_index: 0, ...seg }).execute();
+      return id;
+    }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
+  }
+
+  async get(caller: Caller, id: string): Promise<Body> {
+    const [n] = await loadNetworks(this.ctx.db, [id]);
+    if (!n || !this.visible(caller, n)) throw Errors.notFound('Network', id);
+    return n;
+  }
+
+  visible(caller: Caller, n: Body): boolean {
+    return caller.isAdmin || n.project_id === caller.projectId || n.shared === true || n['router:external'] === true;
+  }
+
+  async list(caller: Caller, q: ListQuery): Promise<Body[]> {
+    const items = await listRows(this.ctx.db, networkDef, q, { computed: networkFilters, scope: networkScope(caller) });
+    await extendNetworks(this.ctx.db, items);
+    return items;
+  }
+
+  async update(caller: Caller, id: string, changes: Body): Promise<Body> {
+    await this.get(caller, id);
+    return updateResource(this.ctx, this.ops, id, async (tx, original) => {
+      if (typeof changes.mtu === 'number') {
+        const segs = await tx.selectFrom('network_segments').selectAll().where('network_id', '=', id).execute();
+        const maxMtu = this.ctx.types.networkMtu(segs);
+        if (changes.mtu > maxMtu) throw Errors.invalidInput(`Requested MTU is too big, maximum is ${maxMtu}`);
+      }
+      const row = toRow(networkDef, changes);
+      if (changes.mtu === null) delete row.mtu;
+      await tx.updateTable('networks')
+        .set({ ...row, revision_number: (original.revision_number as number) + 1, updated_at: now() } as never)
+        .where('id', '=', id).execute();
+    }, () => Errors.notFound('Network', id));
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    await this.get(caller, id);
+    await deleteResource(this.ctx, this.ops, id, async (tx) => {
+      const inUse = await tx.selectFrom('ports').select('id').where('network_id', '=', id)
+        .where('device_owner', '!=', 'network:dhcp').orderBy('id').execute();
+      if (inUse.length) throw Errors.networkInUse(id, inUse.map((p) => p.id));
+      await this.remove(tx, id);
+    }, () => Errors.notFound('Network', id));
+  }
+
+  /** Removes a network and everything under it, releasing its segments. */
+  async remove(tx: Tx, id: string): Promise<void> {
+    const ports = await tx.selectFrom('ports').select('id').where('network_id', '=', id).execute();
+    const ids = ports.map((p) => p.id);
+    if (ids.length) {
+      await tx.deleteFrom('ip_allocations').where('port_id', 'in', ids).execute();
+      await tx.deleteFrom('tags').where('resource_id', 'in', ids).execute();
+      await tx.deleteFrom('ports').where('id', 'in', ids).execute();
+    }
+    const subnets = (await tx.selectFrom('subnets').select('id').where('network_id', '=', id).execute()).map((s) => s.id);
+    if (subnets.length) {
+      await tx.deleteFrom('ip_allocations').where('subnet_id', 'in', subnets).execute();
+      await tx.deleteFrom('tags').where('resource_id', 'in', subnets).execute();
+      await tx.deleteFrom('subnets').where('id', 'in', subnets).execute();
+    }
+    const segs = await tx.selectFrom('network_segments').selectAll().where('network_id', '=', id).execute();
+    for (const s of segs) await this.ctx.types.releaseSegment(tx, s);
+    await tx.deleteFrom('network_segments').where('network_id', '=', id).execute();
+    await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
+    await tx.deleteFrom('networks').where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,29 @@
+import type { Config } from '../../common/config.js';
+import type { Database } from '../../common/db/index.js';
+import type { Logger } from '../../common/logging.js';
+import { CallbackRegistry } from '../callbacks.js';
+import { PluginContext } from './context.js';
+import { Networks } from './networks.js';
+import { Ports } from './ports.js';
+import { Subnets } from './subnets.js';
+
+/** The ML2 core plugin: networks, subnets and ports over type and mechanism drivers. */
+export class Ml2Plugin {
+  readonly ctx: PluginContext;
+  readonly callbacks: CallbackRegistry;
+  readonly networks: Networks;
+  readonly subnets: Subnets;
+  readonly ports: Ports;
+
+  constructor(database: Database, cfg: Config, log: Logger) {
+    this.callbacks = new CallbackRegistry((err, p) => log.error({ resource: p.resource, event: p.event, err: (err as Error).message }, 'callback failed'));
+    this.ctx = new PluginContext(database, cfg, log, this.callbacks);
+    this.networks = new Networks(this.ctx);
+    this.subnets = new Subnets(this.ctx, this.networks);
+    this.ports = new Ports(this.ctx, this.networks);
+  }
+
+  async initialize(): Promise<void> {
+    await this.ctx.mech.initialize();
+  }
+}

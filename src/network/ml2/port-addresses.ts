@@ -1,0 +1,123 @@
+import type { Tx } from '../../common/db/index.js';
+import { Errors } from '../api/errors.js';
+import { cidrContains, eui64, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
+import type { IpamSubnet } from '../ipam/store.js';
+import type { PluginContext } from './context.js';
+
+export interface FixedIpSpec {
+  subnet_id?: string;
+  ip_address?: string;
+}
+
+interface PortRef {
+  id: string;
+  network_id: string;
+  mac_address: string;
+  device_owner: string;
+}
+
+interface SubnetInfo extends IpamSubnet {
+  parsed: Cidr;
+  auto: boolean;
+}
+
+const isRouterOwner = (owner: string): boolean => owner.startsWith('network:router') || owner === 'network:ha_router_replicated_interface';
+
+/** Chooses a port's addresses on its network's subnets, as Neutron's IPAM backend does. */
+export class PortAddresses {
+  constructor(private ctx: PluginContext) {}
+
+  private async subnets(tx: Tx, networkId: string): Promise<SubnetInfo[]> {
+    const rows = await tx.selectFrom('subnets').select(['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'ipv6_address_mode', 'created_at'])
+      .where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => ({
+      ...r, parsed: parseCidr(r.cidr) as Cidr,
+      auto: r.ipv6_address_mode === 'slaac' || r.ipv6_address_mode === 'dhcpv6-stateless',
+    }));
+  }
+
+  /** fixed_ips null means "whatever Neutron would choose": one IPv4, one stateful IPv6, every SLAAC subnet. */
+  async allocate(tx: Tx, port: PortRef, specs: FixedIpSpec[] | null): Promise<void> {
+    const subnets = await this.subnets(tx, port.network_id);
+    if (specs === null) {
+      for (const family of [subnets.filter((s) => s.ip_version === 4), subnets.filter((s) => s.ip_version === 6 && !s.auto)]) {
+        if (family.length === 0) continue;
+        let got = false;
+        for (const s of family) {
+          if (await this.ctx.ipam.allocateAny(tx, s, port.id)) {
+            got = true;
+            break;
+          }
+        }
+        if (!got) throw Errors.ipAddressGenerationFailure(port.network_id);
+      }
+      for (const s of subnets.filter((x) => x.auto)) await this.allocateAuto(tx, s, port);
+      return;
+    }
+    for (const spec of specs) await this.allocateOne(tx, subnets, port, spec);
+  }
+
+  private async allocateAuto(tx: Tx, s: SubnetInfo, port: PortRef): Promise<string> {
+    const ip = formatIp(6, eui64(s.parsed, port.mac_address));
+    await this.ctx.ipam.recordComputed(tx, s, ip, port.id);
+    return ip;
+  }
+
+  private async allocateOne(tx: Tx, subnets: SubnetInfo[], port: PortRef, spec: FixedIpSpec): Promise<void> {
+    const gatewayAllowed = isRouterOwner(port.device_owner);
+    if (spec.subnet_id !== undefined) {
+      const s = subnets.find((x) => x.id === spec.subnet_id);
+      if (!s) throw Errors.invalidInput(`Failed to create port on network ${port.network_id}, because fixed_ips included invalid subnet ${spec.subnet_id}`);
+      if (spec.ip_address !== undefined) {
+        if (s.auto && !isRouterOwner(port.device_owner)) {
+          throw Errors.invalidInput(`IPv6 address ${spec.ip_address} cannot be directly assigned to a port on subnet ${s.id} as the subnet is configured for automatic addresses`);
+        }
+        await this.ctx.ipam.allocateSpecific(tx, s, spec.ip_address, port.id, { gatewayAllowed });
+      } else if (s.auto) {
+        await this.allocateAuto(tx, s, port);
+      } else if (!(await this.ctx.ipam.allocateAny(tx, s, port.id))) {
+        throw Errors.subnetExhausted(s.id);
+      }
+      return;
+    }
+    if (spec.ip_address !== undefined) {
+      const ip = parseIp(spec.ip_address);
+      const s = ip ? subnets.find((x) => cidrContains(x.parsed, ip)) : undefined;
+      if (!s) throw Errors.invalidIpForNetwork(spec.ip_address);
+      await this.ctx.ipam.allocateSpecific(tx, s, spec.ip_address, port.id, { gatewayAllowed });
+      return;
+    }
+    throw Errors.invalidInput('IP allocation requires subnet_id or ip_address');
+  }
+
+  /** Keeps what the new list still names, releases the rest, allocates what is new. */
+  async replace(tx: Tx, port: PortRef, specs: FixedIpSpec[], current: Array<{ ip_address: string; subnet_id: string }>): Promise<void> {
+    const subnets = await this.subnets(tx, port.network_id);
+    const keep = new Set<string>();
+    const fresh: FixedIpSpec[] = [];
+    const canon = (ip: string) => {
+      const p = parseIp(ip);
+      return p ? formatIp(p.version, p.value) : ip;
+    };
+    for (const spec of specs) {
+      const match = spec.ip_address !== undefined
+        ? current.find((c) => c.ip_address === canon(spec.ip_address as string) && (spec.subnet_id === undefined || spec.subnet_id === c.subnet_id))
+        : current.find((c) => c.subnet_id === spec.subnet_id && !keep.has(c.ip_address));
+      if (match && !keep.has(match.ip_address)) keep.add(match.ip_address);
+      else fresh.push(spec);
+    }
+    for (const c of current) {
+      if (keep.has(c.ip_address)) continue;
+      const s = subnets.find((x) => x.id === c.subnet_id);
+      if (s) await this.ctx.ipam.release(tx, s, c.ip_address);
+    }
+    for (const spec of fresh) await this.allocateOne(tx, subnets, port, spec);
+  }
+
+  async releaseAll(tx: Tx, portId: string): Promise<void> {
+    const ips = await tx.selectFrom('ip_allocations').innerJoin('subnets', 'subnets.id', 'ip_allocations.subnet_id')
+      .select(['ip_allocations.ip_address', 'subnets.id', 'subnets.network_id', 'subnets.cidr', 'subnets.ip_version', 'subnets.gateway_ip'])
+      .where('ip_allocations.port_id', '=', portId).execute();
+    for (const r of ips) await this.ctx.ipam.release(tx, r, r.ip_address);
+  }
+}

@@ -1,0 +1,150 @@
+import type { Db, Tx } from '../../common/db/index.js';
+import type { ListQuery } from '../api/query.js';
+import { Errors } from '../api/errors.js';
+import type { Caller } from '../api/resource.js';
+import { portDef } from '../api/resources/port.js';
+import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
+import { normalizeMac, randomMac } from '../ipam/address.js';
+import { newId, now, type PluginContext } from './context.js';
+import { extendPorts } from './extend.js';
+import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
+import type { Networks } from './networks.js';
+import { PortAddresses, type FixedIpSpec } from './port-addresses.js';
+import { SecurityGroupBindings } from './security-group-bindings.js';
+
+type Body = Record<string, unknown>;
+
+export async function loadPorts(db: Db | Tx, ids: string[]): Promise<Body[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('ports').selectAll().where('id', 'in', ids).execute();
+  const items = rows.map((r) => fromRow(portDef, r));
+  await extendPorts(db, items);
+  return items;
+}
+
+/** fixed_ips=ip_address=X, subnet_id=Y, ip_address_substr=Z, as Neutron parses them. */
+const fixedIpsFilter: ComputedFilter = (eb, values) => {
+  const conds = (values as string[]).map((v) => {
+    const [k, ...rest] = v.split('=');
+    const val = rest.join('=');
+    let sub = eb.selectFrom('ip_allocations').select('port_id');
+    if (k === 'ip_address') sub = sub.where('ip_address', '=', val);
+    else if (k === 'subnet_id') sub = sub.where('subnet_id', '=', val);
+    else if (k === 'ip_address_substr') sub = sub.where('ip_address', 'like', `%${val.replace(/[%_\\]/g, '')}%`);
+    else throw Errors.badRequest(`Invalid fixed_ips filter: ${v}`);
+    return eb('id', 'in', sub);
+  });
+  return eb.and(conds);
+};
+
+const securityGroupsFilter: ComputedFilter = (eb, values) =>
+  eb('id', 'in', eb.selectFrom('port_security_groups').select('port_id').where('security_group_id', 'in', values as string[]));
+
+export const portFilters: Record<string, ComputedFilter> = { fixed_ips: fixedIpsFilter, security_groups: securityGroupsFilter };
+
+const vifType = (hostId: unknown): string => (hostId ? 'binding_failed' : 'unbound');
+
+export class Ports {
+  readonly ops: Ops = { resource: 'port', load: loadPorts };
+  private addresses: PortAddresses;
+  private sgs = new SecurityGroupBindings();
+
+  constructor(private ctx: PluginContext, private networks: Networks) {
+    this.addresses = new PortAddresses(ctx);
+  }
+
+  async create(caller: Caller, items: Body[]): Promise<Body[]> {
+    for (const item of items) {
+      const net = await this.networks.get(caller, item.network_id as string);
+      if (!caller.isAdmin && net.project_id !== caller.projectId && net.shared !== true) {
+        throw Errors.notFound('Network', item.network_id as string);
+      }
+    }
+    return createResources(this.ctx, this.ops, items, async (tx, item) => {
+      const id = newId();
+      const networkId = item.network_id as string;
+      const mac = await this.chooseMac(tx, networkId, item.mac_address as string | null);
+      const t = now();
+      const row = toRow(portDef, {
+        ...item, id, mac_address: mac, status: 'DOWN', revision_number: 1, created_at: t, updated_at: t,
+        'binding:vif_type': vifType(item['binding:host_id']), 'binding:vif_details': {},
+      });
+      await tx.insertInto('ports').values(row as never).execute();
+      await this.sgs.bind(tx, id, item, item.project_id as string);
+      await this.addresses.allocate(tx, { id, network_id: networkId, mac_address: mac, device_owner: item.device_owner as string },
+        item.fixed_ips as FixedIpSpec[] | null);
+      return id;
+    }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
+  }
+
+  private async chooseMac(tx: Tx, networkId: string, requested: string | null): Promise<string> {
+    const inUse = async (mac: string) =>
+      (await tx.selectFrom('ports').select('id').where('network_id', '=', networkId).where('mac_address', '=', mac).executeTakeFirst()) !== undefined;
+    if (requested !== null) {
+      const mac = normalizeMac(requested) as string;
+      if (await inUse(mac)) throw Errors.macAddressInUse(networkId, mac);
+      return mac;
+    }
+    const prefix = this.ctx.cfg.network.base_mac.split(':').slice(0, 3).join(':');
+    for (let i = 0; i < 16; i++) {
+      const mac = randomMac(prefix);
+      if (!(await inUse(mac))) return mac;
+    }
+    throw Errors.conflict(`Unable to generate a unique MAC address on network ${networkId}`);
+  }
+
+  async get(caller: Caller, id: string): Promise<Body> {
+    const [p] = await loadPorts(this.ctx.db, [id]);
+    if (!p || !(caller.isAdmin || p.project_id === caller.projectId)) throw Errors.notFound('Port', id);
+    return p;
+  }
+
+  async list(caller: Caller, q: ListQuery): Promise<Body[]> {
+    const items = await listRows(this.ctx.db, portDef, q, {
+      computed: portFilters,
+      scope: caller.isAdmin ? undefined : (eb) => eb('project_id', '=', caller.projectId),
+    });
+    await extendPorts(this.ctx.db, items);
+    return items;
+  }
+
+  async update(caller: Caller, id: string, changes: Body): Promise<Body> {
+    await this.get(caller, id);
+    return updateResource(this.ctx, this.ops, id, async (tx, original) => {
+      const set: Body = { ...changes };
+      const networkId = original.network_id as string;
+      if (typeof changes.mac_address === 'string') {
+        const mac = normalizeMac(changes.mac_address) as string;
+        if (mac !== original.mac_address) set.mac_address = await this.chooseMac(tx, networkId, mac);
+        else set.mac_address = mac;
+      }
+      if ('fixed_ips' in changes) {
+        await this.addresses.replace(tx, {
+          id, network_id: networkId, mac_address: (set.mac_address ?? original.mac_address) as string,
+          device_owner: (changes.device_owner ?? original.device_owner) as string,
+        }, (changes.fixed_ips ?? []) as FixedIpSpec[], original.fixed_ips as Array<{ ip_address: string; subnet_id: string }>);
+      }
+      if ('security_groups' in changes || 'port_security_enabled' in changes) {
+        await this.sgs.rebind(tx, id, { ...original, ...changes }, original.project_id as string, 'security_groups' in changes);
+      }
+      if ('binding:host_id' in changes) set['binding:vif_type'] = vifType(changes['binding:host_id']);
+      delete set.fixed_ips;
+      delete set.security_groups;
+      const row = toRow(portDef, set);
+      await tx.updateTable('ports')
+        .set({ ...row, revision_number: (original.revision_number as number) + 1, updated_at: now() } as never)
+        .where('id', '=', id).execute();
+    }, () => Errors.notFound('Port', id));
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    await this.get(caller, id);
+    await deleteResource(this.ctx, this.ops, id, (tx) => this.remove(tx, id), () => Errors.notFound('Port', id));
+  }
+
+  async remove(tx: Tx, id: string): Promise<void> {
+    await this.addresses.releaseAll(tx, id);
+    await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
+    await tx.deleteFrom('ports').where('id', '=', id).execute();
+  }
+}

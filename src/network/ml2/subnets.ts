@@ -1,0 +1,178 @@
+import type { Db, Tx } from '../../common/db/index.js';
+import type { ListQuery } from '../api/query.js';
+import { Errors, NeutronError } from '../api/errors.js';
+import type { Caller } from '../api/resource.js';
+import { subnetDef } from '../api/resources/subnet.js';
+import { fromRow, listRows, toRow } from '../db/table.js';
+import { cidrLast, cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
+import { defaultGateway, defaultPools, IpamError, parsePools, validatePools, type ParsedPool, type Pool } from '../ipam/pools.js';
+import { newId, now, type PluginContext } from './context.js';
+import { extendSubnets } from './extend.js';
+import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
+import type { Networks } from './networks.js';
+
+type Body = Record<string, unknown>;
+
+export async function loadSubnets(db: Db | Tx, ids: string[]): Promise<Body[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('subnets').selectAll().where('id', 'in', ids).execute();
+  const items = rows.map((r) => fromRow(subnetDef, r));
+  await extendSubnets(db, items);
+  return items;
+}
+
+const ipamError = (e: unknown): unknown => (e instanceof IpamError ? new NeutronError(e.type, e.status, e.message) : e);
+
+function checkGateway(cidr: Cidr, gw: string): string {
+  const g = parseIp(gw);
+  if (!g || g.version !== cidr.version) throw Errors.invalidInput(`Gateway IP version inconsistent with allocation pool version`);
+  const value = formatIp(g.version, g.value);
+  if (cidr.version === 4 && cidr.prefix < 31 && (g.value === cidr.network || g.value === cidrLast(cidr))) {
+    throw Errors.invalidInput(`Gateway is not valid on subnet`);
+  }
+  return value;
+}
+
+function checkIpv6Modes(item: Body, cidr: Cidr): void {
+  const ra = item.ipv6_ra_mode as string | null;
+  const addr = item.ipv6_address_mode as string | null;
+  if (cidr.version === 4) {
+    if (ra !== null) throw Errors.invalidInput('ipv6_ra_mode is not valid when ip_version is 4');
+    if (addr !== null) throw Errors.invalidInput('ipv6_address_mode is not valid when ip_version is 4');
+    return;
+  }
+  if (ra !== null && addr !== null && ra !== addr) {
+    throw Errors.invalidInput(`ipv6_ra_mode set to '${ra}' with ipv6_address_mode set to '${addr}' is not valid. If both attributes are set, they must be the same value`);
+  }
+  if ((ra !== null || addr !== null) && item.enable_dhcp === false) {
+    throw Errors.invalidInput('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False');
+  }
+  const auto = addr === 'slaac' || addr === 'dhcpv6-stateless';
+  if (auto && cidr.prefix !== 64) {
+    throw Errors.invalidInput(`Invalid CIDR ${item.cidr as string} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`);
+  }
+}
+
+/** SLAAC and DHCPv6-stateless subnets hand out EUI-64 addresses, not pool addresses. */
+export const isAutoAddress = (s: Body): boolean => s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless';
+
+export class Subnets {
+  readonly ops: Ops = { resource: 'subnet', load: loadSubnets };
+
+  constructor(private ctx: PluginContext, private networks: Networks) {}
+
+  async create(caller: Caller, items: Body[]): Promise<Body[]> {
+    for (const item of items) {
+      const net = await this.networks.get(caller, item.network_id as string);
+      if (!caller.isAdmin && net.project_id !== caller.projectId) throw Errors.policyNotAuthorized('create_subnet');
+    }
+    return createResources(this.ctx, this.ops, items, async (tx, item) => {
+      const cidr = parseCidr(item.cidr as string) as Cidr;
+      if (cidr.version !== item.ip_version) {
+        throw Errors.invalidInput(`Cannot use ${cidr.version === 6 ? 'IPv6' : 'IPv4'} cidr ${item.cidr as string} with IPv${item.ip_version as number} version`);
+      }
+      checkIpv6Modes(item, cidr);
+      const networkId = item.network_id as string;
+      const siblings = await tx.selectFrom('subnets').select(['cidr']).where('network_id', '=', networkId).execute();
+      if (siblings.some((s) => cidrsOverlap(parseCidr(s.cidr) as Cidr, cidr))) {
+        throw Errors.invalidInput(`Requested subnet with cidr: ${item.cidr as string} for network: ${networkId} overlaps with another subnet`);
+      }
+      const gw = item.gateway_ip === undefined ? defaultGateway(cidr) : item.gateway_ip === null ? null : checkGateway(cidr, item.gateway_ip as string);
+      let pools: ParsedPool[];
+      try {
+        pools = item.allocation_pools === undefined
+          ? parsePools(defaultPools(cidr, gw))
+          : validatePools(cidr, gw, item.allocation_pools as Pool[]);
+      } catch (e) {
+        throw ipamError(e);
+      }
+      const id = newId();
+      const t = now();
+      const row = toRow(subnetDef, { ...item, id, gateway_ip: gw, revision_number: 0, created_at: t, updated_at: t });
+      await tx.insertInto('subnets').values(row as never).execute();
+      await this.ctx.ipam.initPools(tx, { id, network_id: networkId, cidr: item.cidr as string, ip_version: cidr.version, gateway_ip: gw }, pools);
+      await this.bumpNetwork(tx, networkId);
+      return id;
+    }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
+  }
+
+  private async bumpNetwork(tx: Tx, networkId: string): Promise<void> {
+    const n = await tx.selectFrom('networks').select('revision_number').where('id', '=', networkId).executeTakeFirst();
+    if (n) await tx.updateTable('networks').set({ revision_number: n.revision_number + 1 }).where('id', '=', networkId).execute();
+  }
+
+  async get(caller: Caller, id: string): Promise<Body> {
+    const [s] = await loadSubnets(this.ctx.db, [id]);
+    if (!s || !(caller.isAdmin || s.project_id === caller.projectId || (await this.networkVisible(caller, s.network_id as string)))) {
+      throw Errors.notFound('Subnet', id);
+    }
+    return s;
+  }
+
+  private async networkVisible(caller: Caller, networkId: string): Promise<boolean> {
+    try {
+      await this.networks.get(caller, networkId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async list(caller: Caller, q: ListQuery): Promise<Body[]> {
+    const items = await listRows(this.ctx.db, subnetDef, q, {
+      scope: caller.isAdmin ? undefined : (eb) => eb.or([
+        eb('project_id', '=', caller.projectId),
+        eb('network_id', 'in', eb.selectFrom('networks').select('id').where((w) => w.or([w('shared', '=', 1), w('router_external', '=', 1)]))),
+      ]),
+    });
+    await extendSubnets(this.ctx.db, items);
+    return items;
+  }
+
+  async update(caller: Caller, id: string, changes: Body): Promise<Body> {
+    const s = await this.get(caller, id);
+    if (!caller.isAdmin && s.project_id !== caller.projectId) throw Errors.notFound('Subnet', id);
+    return updateResource(this.ctx, this.ops, id, async (tx, original) => {
+      const cidr = parseCidr(original.cidr as string) as Cidr;
+      const set: Body = { ...changes };
+      if ('gateway_ip' in changes && changes.gateway_ip !== null) set.gateway_ip = checkGateway(cidr, changes.gateway_ip as string);
+      const gw = ('gateway_ip' in set ? set.gateway_ip : original.gateway_ip) as string | null;
+      if ('allocation_pools' in changes || 'gateway_ip' in changes) {
+        let pools: ParsedPool[];
+        try {
+          pools = validatePools(cidr, gw, (changes.allocation_pools ?? original.allocation_pools) as Pool[]);
+        } catch (e) {
+          throw ipamError(e);
+        }
+        if ('allocation_pools' in changes) {
+          await this.ctx.ipam.replacePools(tx, { id, network_id: original.network_id as string, cidr: original.cidr as string, ip_version: cidr.version, gateway_ip: gw }, pools);
+        }
+      }
+      delete set.allocation_pools;
+      const row = toRow(subnetDef, set);
+      await tx.updateTable('subnets')
+        .set({ ...row, revision_number: (original.revision_number as number) + 1, updated_at: now() } as never)
+        .where('id', '=', id).execute();
+    }, () => Errors.notFound('Subnet', id));
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    const s = await this.get(caller, id);
+    if (!caller.isAdmin && s.project_id !== caller.projectId) throw Errors.notFound('Subnet', id);
+    await deleteResource(this.ctx, this.ops, id, async (tx) => {
+      const inUse = await tx.selectFrom('ip_allocations').innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
+        .select('ports.id').where('ip_allocations.subnet_id', '=', id).where('ports.device_owner', '!=', 'network:dhcp')
+        .limit(1).executeTakeFirst();
+      if (inUse) throw Errors.subnetInUse(id);
+      await this.remove(tx, id);
+    }, () => Errors.notFound('Subnet', id));
+  }
+
+  async remove(tx: Tx, id: string): Promise<void> {
+    const s = await tx.selectFrom('subnets').select('network_id').where('id', '=', id).executeTakeFirst();
+    await tx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
+    await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
+    await tx.deleteFrom('subnets').where('id', '=', id).execute();
+    if (s) await this.bumpNetwork(tx, s.network_id);
+  }
+}

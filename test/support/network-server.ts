@@ -1,0 +1,60 @@
+// Starts cloudlet's network API in-process on a free loopback port, on a
+// fresh database of the given backend; tests talk to it over real HTTP.
+import { defaultConfig, type Config } from '../../src/common/config.js';
+import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
+import { createLogger } from '../../src/common/logging.js';
+import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
+import type { Backend } from './backends.js';
+
+export interface RunningNetwork {
+  url: string;
+  cfg: Config;
+  database: Database;
+  server: NetworkServer;
+  /** JSON request helper: returns status, parsed body and headers */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startNetwork(backend: Backend, tune: (cfg: Config) => void = () => {}): Promise<RunningNetwork> {
+  const fresh = await backend.fresh();
+  const cfg = defaultConfig();
+  cfg.data_dir = fresh.dataDir;
+  cfg.database_url = fresh.databaseUrl ?? '';
+  cfg.log_level = process.env.CLOUDLET_TEST_LOG_LEVEL ?? 'silent';
+  cfg.network.port = 0;
+  tune(cfg);
+  const log = createLogger(cfg.log_level);
+  const database = openDatabase(cfg);
+  await migrate(database);
+  const server = await createNetworkServer(cfg, database, log);
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = server.app.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return {
+    url,
+    cfg,
+    database,
+    server,
+    async call(method, path, body, headers = {}) {
+      const res = await fetch(url + path, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON: keep the text for the assertion message */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      await server.app.close();
+      await database.close();
+      await fresh.cleanup();
+    },
+  };
+}
