@@ -41,6 +41,8 @@ export async function extendNetworks(db: Db | Tx, items: Body[]): Promise<void> 
     n.availability_zones = [];
     n.ipv4_address_scope = null;
     n.ipv6_address_scope = null;
+    // Neutron shows is_default only for external networks (and echoes it on create)
+    if (!n['router:external']) delete n.is_default;
   }
   await loadTags(db, items);
 }

@@ -54,7 +54,7 @@ export class Networks {
       return seg;
     });
     let i = 0;
-    return createResources(this.ctx, this.ops, items, async (tx, item) => {
+    const created = await createResources(this.ctx, this.ops, items, async (tx, item) => {
       const provider = providers[i++];
       const id = newId();
       const seg = await this.ctx.types.createSegment(tx, provider, id);
@@ -69,6 +69,7 @@ export class Networks {
       await tx.insertInto('network_segments').values({ id: newId(), network_id: id, segment_index: 0, ...seg }).execute();
       return id;
     }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
+    return created.map((n, k) => ({ is_default: items[k].is_default, ...n }));
   }
 
   async get(caller: Caller, id: string): Promise<Body> {
