@@ -1,0 +1,109 @@
+// IPAM through the API: default and explicit pools, fixed IPs by subnet, by
+// address or both, several per port, IPv6 SLAAC (EUI-64 from the MAC) and
+// DHCPv6-stateful, MACs with Neutron's prefix, overlapping CIDRs across
+// networks but not within one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backends } from '../support/backends.js';
+import { startNetwork } from '../support/network-server.js';
+import { eui64, formatIp } from '../../src/network/ipam/address.js';
+
+for (const backend of backends()) {
+  test(`IPAM semantics on ${backend.name}`, async () => {
+    const net = await startNetwork(backend);
+    const call = net.call.bind(net);
+    try {
+      const n = (await call('POST', '/v2.0/networks', { network: { name: 'ipam' } })).body.network;
+      const v4 = await call('POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: '192.168.10.0/24', ip_version: 4 } });
+      assert.equal(v4.status, 201);
+      assert.equal(v4.body.subnet.gateway_ip, '192.168.10.1');
+      assert.deepEqual(v4.body.subnet.allocation_pools, [{ start: '192.168.10.2', end: '192.168.10.254' }]);
+
+      // within one network no overlap; across networks overlap is fine
+      const overlap = await call('POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: '192.168.10.0/25', ip_version: 4 } });
+      assert.equal(overlap.status, 400);
+      assert.equal(overlap.body.NeutronError.type, 'InvalidInput');
+      const other = (await call('POST', '/v2.0/networks', { network: { name: 'other' } })).body.network;
+      assert.equal((await call('POST', '/v2.0/subnets', { subnet: { network_id: other.id, cidr: '192.168.10.0/24', ip_version: 4 } })).status, 201);
+
+      // a gateway in the middle splits the default pool
+      const mid = await call('POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: '172.16.0.0/29', ip_version: 4, gateway_ip: '172.16.0.4' } });
+      assert.deepEqual(mid.body.subnet.allocation_pools, [{ start: '172.16.0.1', end: '172.16.0.3' }, { start: '172.16.0.5', end: '172.16.0.6' }]);
+      // explicit pools are validated
+      const outside = await call('POST', '/v2.0/subnets', { subnet: { network_id: other.id, cidr: '10.1.0.0/24', ip_version: 4, allocation_pools: [{ start: '10.1.0.10', end: '10.1.1.20' }] } });
+      assert.equal(outside.status, 400);
+      assert.equal(outside.body.NeutronError.type, 'OutOfBoundsAllocationPool');
+      const gwIn = await call('POST', '/v2.0/subnets', { subnet: { network_id: other.id, cidr: '10.1.0.0/24', ip_version: 4, gateway_ip: '10.1.0.15', allocation_pools: [{ start: '10.1.0.10', end: '10.1.0.20' }] } });
+      assert.equal(gwIn.status, 409);
+      assert.equal(gwIn.body.NeutronError.type, 'GatewayConflictWithAllocationPools');
+
+      const slaac = await call('POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: 'fd00:1::/64', ip_version: 6, ipv6_address_mode: 'slaac', ipv6_ra_mode: 'slaac' } });
+      assert.equal(slaac.status, 201, JSON.stringify(slaac.body));
+      const stateful = await call('POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: 'fd00:2::/64', ip_version: 6, ipv6_address_mode: 'dhcpv6-stateful' } });
+      assert.equal(stateful.status, 201, JSON.stringify(stateful.body));
+      const badSlaac = await call('POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: 'fd00:3::/80', ip_version: 6, ipv6_address_mode: 'slaac' } });
+      assert.equal(badSlaac.status, 400);
+
+      // a port with no fixed_ips: one IPv4, one stateful IPv6, and its EUI-64 SLAAC address
+      const p = (await call('POST', '/v2.0/ports', { port: { network_id: n.id } })).body.port;
+      assert.match(p.mac_address, /^fa:16:3e(:[0-9a-f]{2}){3}$/);
+      const bySubnet = new Map(p.fixed_ips.map((f: any) => [f.subnet_id, f.ip_address]));
+      assert.equal(bySubnet.size, 3, JSON.stringify(p.fixed_ips));
+      // one IPv4 address, from either IPv4 subnet (Neutron does not promise which)
+      const v4addr = bySubnet.get(v4.body.subnet.id) ?? bySubnet.get(mid.body.subnet.id);
+      assert.ok(v4addr === '192.168.10.2' || v4addr === '172.16.0.1', JSON.stringify(p.fixed_ips));
+      assert.equal(bySubnet.get(slaac.body.subnet.id), formatIp(6, eui64('fd00:1::/64', p.mac_address)));
+      assert.match(String(bySubnet.get(stateful.body.subnet.id)), /^fd00:2::/);
+
+      // several fixed IPs: by subnet, by address, by both
+      const multi = await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [
+        { subnet_id: v4.body.subnet.id }, { ip_address: '192.168.10.100' }, { subnet_id: v4.body.subnet.id, ip_address: '192.168.10.101' },
+      ] } });
+      assert.equal(multi.status, 201, JSON.stringify(multi.body));
+      const got = multi.body.port.fixed_ips.map((f: any) => f.ip_address).sort();
+      assert.deepEqual(got.slice(0, 2), ['192.168.10.100', '192.168.10.101']);
+      assert.match(got[2], /^192\.168\.10\.[23]$/);
+      const taken = await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '192.168.10.100' }] } });
+      assert.equal(taken.status, 409);
+      assert.equal(taken.body.NeutronError.type, 'IpAddressAlreadyAllocated');
+      const notInNet = await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '8.8.8.8' }] } });
+      assert.equal(notInNet.status, 400);
+      assert.equal(notInNet.body.NeutronError.type, 'InvalidIpForNetwork');
+      const wrongSubnet = await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ subnet_id: v4.body.subnet.id, ip_address: 'fd00:2::5' }] } });
+      assert.equal(wrongSubnet.status, 400);
+      assert.equal(wrongSubnet.body.NeutronError.type, 'InvalidIpForSubnet');
+      const gw = await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '192.168.10.1' }] } });
+      assert.equal(gw.status, 409);
+      const router = await call('POST', '/v2.0/ports', { port: { network_id: n.id, device_owner: 'network:router_interface', fixed_ips: [{ ip_address: '192.168.10.1' }] } });
+      assert.equal(router.status, 201, 'a router interface may take the gateway address');
+
+      // a MAC is unique per network, not globally
+      const mac = 'fa:16:3e:aa:bb:cc';
+      assert.equal((await call('POST', '/v2.0/ports', { port: { network_id: n.id, mac_address: mac } })).status, 201);
+      assert.equal((await call('POST', '/v2.0/ports', { port: { network_id: n.id, mac_address: mac } })).body.NeutronError.type, 'MacAddressInUse');
+      assert.equal((await call('POST', '/v2.0/ports', { port: { network_id: other.id, mac_address: mac } })).status, 201);
+
+      // updating fixed_ips releases what is dropped: the address can be taken again
+      const upd = await call('PUT', `/v2.0/ports/${multi.body.port.id}`, { port: { fixed_ips: [{ ip_address: '192.168.10.101' }, { ip_address: '192.168.10.150' }] } });
+      assert.equal(upd.status, 200, JSON.stringify(upd.body));
+      assert.deepEqual(upd.body.port.fixed_ips.map((f: any) => f.ip_address).sort(), ['192.168.10.101', '192.168.10.150']);
+      assert.equal((await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '192.168.10.100' }] } })).status, 201);
+
+      // shrinking the pool keeps allocated addresses and hands out only from the new pool
+      const shrink = await call('PUT', `/v2.0/subnets/${mid.body.subnet.id}`, { subnet: { allocation_pools: [{ start: '172.16.0.5', end: '172.16.0.6' }] } });
+      assert.equal(shrink.status, 200, JSON.stringify(shrink.body));
+      assert.equal((await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '172.16.0.5' }] } })).status, 201);
+      const last = await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ subnet_id: mid.body.subnet.id }] } });
+      assert.equal(last.body.port.fixed_ips[0].ip_address, '172.16.0.6');
+      const none = await call('POST', '/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ subnet_id: mid.body.subnet.id }] } });
+      assert.equal(none.status, 409);
+      assert.equal(none.body.NeutronError.type, 'IpAddressGenerationFailure');
+
+      // subnets in use cannot go; a network in use neither
+      assert.equal((await call('DELETE', `/v2.0/subnets/${v4.body.subnet.id}`)).body.NeutronError.type, 'SubnetInUse');
+      assert.equal((await call('DELETE', `/v2.0/networks/${n.id}`)).body.NeutronError.type, 'NetworkInUse');
+    } finally {
+      await net.close();
+    }
+  });
+}
