@@ -19,7 +19,7 @@ export function configFrom(flags: ServerFlags): Config {
 /** Starts the network API and returns a function that stops it cleanly. */
 export async function serveNetwork(cfg: Config): Promise<() => Promise<void>> {
   const log = createLogger(cfg.log_level);
-  const database = openDatabase(cfg);
+  const database = await openDatabase(cfg);
   await migrate(database);
   const { app } = await createNetworkServer(cfg, database, log);
   await app.listen({ host: cfg.network.host, port: cfg.network.port });

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import { migrations } from './migrations.js';
@@ -17,8 +16,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'>): Database {
+export async function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'>): Promise<Database> {
   if (cfg.database_url.startsWith('postgres://') || cfg.database_url.startsWith('postgresql://')) {
+    // loaded only when used: the embedded default should not pay for it in memory
+    const { default: pg } = await import('pg');
     // bigint columns come back as strings by default; ours hold small counters
     pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({ connectionString: cfg.database_url, max: 10 });
@@ -36,8 +37,35 @@ export function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'>): Da
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; with better-sqlite3 preparing costs as
+ * much as running a small query, so prepared statements are kept by SQL
+ * text (bounded, oldest dropped first).
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop) {
+      if (prop === 'prepare') {
+        return (sql: string) => {
+          let st = cache.get(sql);
+          if (!st) {
+            st = prepare(sql);
+            if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+            cache.set(sql, st);
+          }
+          return st;
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 /** Runs the versioned migrations; safe to call at every start and from several servers. */

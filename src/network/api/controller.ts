@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
 import { Errors } from './errors.js';
 import { paginationLinks, parseListQuery, type ListQuery } from './query.js';
-import { prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
+import { compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
 
 type Body = Record<string, unknown>;
 
@@ -50,7 +50,13 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     return bulk ? { [def.plural]: shown } : { [def.singular]: shown[0] };
   });
 
-  app.get(base, async (req) => {
+  // responses are serialized from the declaration's schema (fast-json-stringify), not by JSON.stringify
+  const item = compiled(def).schema;
+  const links = { type: 'array', items: { type: 'object', properties: { href: { type: 'string' }, rel: { type: 'string' } } } };
+  const listSchema = { response: { 200: { type: 'object', properties: { [def.plural]: { type: 'array', items: item }, [`${def.plural}_links`]: links } } } };
+  const showSchema = { response: { 200: { type: 'object', properties: { [def.singular]: item } } } };
+
+  app.get(base, { schema: listSchema }, async (req) => {
     const who = await caller(req);
     const search = searchOf(req);
     const q = parseListQuery(def, search, deps.extraFilters);
@@ -60,7 +66,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     return out;
   });
 
-  app.get<{ Params: { id: string } }>(`${base}/:id`, async (req) => {
+  app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: showSchema }, async (req) => {
     const who = await caller(req);
     const item = await svc.get(who, req.params.id);
     return { [def.singular]: present(def, item, who, fieldsOf(req)) };

@@ -62,6 +62,49 @@ export const isSortable = (a: Attr): boolean => a.sort ?? (SCALAR.has(a.kind) &&
 export const columnOf = (name: string, a: Attr): string | undefined =>
   a.column === false ? undefined : (a.column ?? name.replace(/:/g, '_'));
 
+/** What the hot paths need from a declaration, computed once per resource. */
+export interface Compiled {
+  /** stored attributes: API name, column, kind */
+  columns: Array<{ name: string; col: string; kind: Kind }>;
+  visibleToAdmin: string[];
+  visibleToMember: string[];
+  /** JSON schema of the resource as shown, for the response serializer */
+  schema: Record<string, unknown>;
+}
+
+const JSON_TYPES: Record<Kind, unknown> = {
+  string: { type: ['string', 'null'] },
+  uuid: { type: ['string', 'null'] },
+  boolean: { type: ['boolean', 'null'] },
+  integer: { type: ['integer', 'null'] },
+  // lists and maps hold anything the declaration's validator allowed in
+  list: { type: 'array', items: {} },
+  dict: { type: 'object', additionalProperties: true },
+};
+
+const compiledCache = new WeakMap<ResourceDef, Compiled>();
+
+export function compiled(def: ResourceDef): Compiled {
+  let c = compiledCache.get(def);
+  if (!c) {
+    const entries = Object.entries(def.attributes);
+    c = {
+      columns: entries.flatMap(([name, a]) => {
+        const col = columnOf(name, a);
+        return col && name !== 'tenant_id' ? [{ name, col, kind: a.kind }] : [];
+      }),
+      visibleToAdmin: entries.filter(([, a]) => a.visible !== false).map(([n]) => n),
+      visibleToMember: entries.filter(([, a]) => a.visible !== false && !a.adminOnly).map(([n]) => n),
+      schema: {
+        type: 'object',
+        properties: Object.fromEntries(entries.filter(([, a]) => a.visible !== false).map(([n, a]) => [n, JSON_TYPES[a.kind]])),
+      },
+    };
+    compiledCache.set(def, c);
+  }
+  return c;
+}
+
 export interface Caller {
   isAdmin: boolean;
   projectId: string;
@@ -170,11 +213,14 @@ export function prepareUpdate(def: ResourceDef, body: unknown, caller: Caller): 
 
 /** Keeps the visible attributes a caller may see, and only the requested fields. */
 export function present(def: ResourceDef, obj: Body, caller: Caller, fields: string[] | undefined): Body {
+  const c = compiled(def);
+  // the serializer's schema already limits output to declared attributes; admins see them all
+  if (caller.isAdmin && !fields && c.visibleToAdmin.length === Object.keys(def.attributes).length) return obj;
   const out: Body = {};
-  for (const [name, a] of Object.entries(def.attributes)) {
-    if (a.visible === false || (a.adminOnly && !caller.isAdmin)) continue;
+  for (const name of caller.isAdmin ? c.visibleToAdmin : c.visibleToMember) {
     if (fields && !fields.includes(name)) continue;
-    if (name in obj) out[name] = obj[name];
+    const v = obj[name];
+    if (v !== undefined) out[name] = v;
   }
   return out;
 }

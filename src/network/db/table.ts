@@ -2,7 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { Db, Tx } from '../../common/db/index.js';
 import type { Schema } from '../../common/db/schema.js';
 import { Errors } from '../api/errors.js';
-import { columnOf, type ResourceDef } from '../api/resource.js';
+import { columnOf, compiled, type ResourceDef } from '../api/resource.js';
 import type { ListQuery } from '../api/query.js';
 
 type Row = Record<string, unknown>;
@@ -12,22 +12,20 @@ type AnyEb = ExpressionBuilder<any, any>;
 /** The storage mapping derived from a declaration: booleans as 0/1, lists and maps as JSON text. */
 export function toRow(def: ResourceDef, obj: Body): Row {
   const row: Row = {};
-  for (const [name, a] of Object.entries(def.attributes)) {
-    const col = columnOf(name, a);
-    if (!col || !(name in obj) || name === 'tenant_id') continue;
+  for (const { name, col, kind } of compiled(def).columns) {
+    if (!(name in obj)) continue;
     const v = obj[name];
-    row[col] = a.kind === 'boolean' ? (v ? 1 : 0) : a.kind === 'list' || a.kind === 'dict' ? JSON.stringify(v) : v;
+    row[col] = kind === 'boolean' ? (v ? 1 : 0) : kind === 'list' || kind === 'dict' ? JSON.stringify(v) : v;
   }
   return row;
 }
 
 export function fromRow(def: ResourceDef, row: Row): Body {
   const obj: Body = {};
-  for (const [name, a] of Object.entries(def.attributes)) {
-    const col = columnOf(name, a);
-    if (!col || !(col in row)) continue;
+  for (const { name, col, kind } of compiled(def).columns) {
     const v = row[col];
-    obj[name] = a.kind === 'boolean' ? Boolean(v) : (a.kind === 'list' || a.kind === 'dict') && typeof v === 'string' ? JSON.parse(v) : v;
+    if (v === undefined) continue;
+    obj[name] = kind === 'boolean' ? Boolean(v) : (kind === 'list' || kind === 'dict') && typeof v === 'string' ? JSON.parse(v) : v;
   }
   if ('tenant_id' in def.attributes) obj.tenant_id = obj.project_id;
   return obj;
