@@ -25,7 +25,7 @@ export async function startNetwork(backend: Backend, tune: (cfg: Config) => void
   cfg.network.port = 0;
   tune(cfg);
   const log = createLogger(cfg.log_level);
-  const database = openDatabase(cfg);
+  const database = await openDatabase(cfg);
   await migrate(database);
   const server = await createNetworkServer(cfg, database, log);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
