@@ -32,6 +32,8 @@ export interface Config {
     max_request_body_size: number;
     base_mac: string;
     pagination_max_limit: number;
+    /** bytes of serialized GET answers kept while the database is unchanged (SQLite only; 0 turns it off) */
+    read_cache_bytes: number;
     ml2: Ml2Config;
   };
 }
@@ -48,6 +50,7 @@ export function defaultConfig(): Config {
       max_request_body_size: 114688,
       base_mac: 'fa:16:3e:00:00:00',
       pagination_max_limit: -1,
+      read_cache_bytes: 8 * 1024 * 1024,
       ml2: {
         type_drivers: ['local', 'flat', 'vlan', 'vxlan', 'gre'],
         tenant_network_types: ['vxlan'],

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
+import type { ReadCache } from './read-cache.js';
 import { Errors } from './errors.js';
 import { paginationLinks, parseListQuery, type ListQuery } from './query.js';
 import { compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
@@ -17,6 +18,7 @@ export interface ResourceService {
 
 export interface ControllerDeps {
   auth: AuthStrategy;
+  cache?: ReadCache;
   /** filters served by the plugin beyond the declared scalar ones */
   extraFilters?: ReadonlySet<string>;
 }
@@ -56,21 +58,35 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
   const listSchema = { response: { 200: { type: 'object', properties: { [def.plural]: { type: 'array', items: item }, [`${def.plural}_links`]: links } } } };
   const showSchema = { response: { 200: { type: 'object', properties: { [def.singular]: item } } } };
 
-  app.get(base, { schema: listSchema }, async (req) => {
-    const who = await caller(req);
+  /** Serves a GET from the cache when the database has not changed since it was computed. */
+  const cached = (compute: (req: FastifyRequest, who: Caller) => Promise<Body>) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const who = await caller(req);
+      const cache = deps.cache;
+      if (!cache?.enabled) return compute(req, who);
+      const key = `${who.isAdmin ? 'admin' : 'member'}|${who.projectId}|${req.headers.host ?? ''}|${req.url}`;
+      const version = await cache.version();
+      let body = cache.get(key, version);
+      if (body === undefined) {
+        body = reply.serialize(await compute(req, who)) as string;
+        cache.set(key, version, body);
+      }
+      return reply.type('application/json; charset=utf-8').send(body);
+    };
+
+  app.get(base, { schema: listSchema }, cached(async (req, who) => {
     const search = searchOf(req);
     const q = parseListQuery(def, search, deps.extraFilters);
     const items = await svc.list(who, q);
     const out: Body = { [def.plural]: items.map((it) => present(def, it, who, q.fields)) };
     if (q.limit) out[`${def.plural}_links`] = paginationLinks(`${baseUrl(req)}${base}`, search, items, q);
     return out;
-  });
+  }));
 
-  app.get<{ Params: { id: string } }>(`${base}/:id`, { schema: showSchema }, async (req) => {
-    const who = await caller(req);
-    const item = await svc.get(who, req.params.id);
+  app.get(`${base}/:id`, { schema: showSchema }, cached(async (req, who) => {
+    const item = await svc.get(who, (req.params as { id: string }).id);
     return { [def.singular]: present(def, item, who, fieldsOf(req)) };
-  });
+  }));
 
   app.put<{ Params: { id: string } }>(`${base}/:id`, async (req) => {
     const who = await caller(req);
