@@ -26,18 +26,19 @@ export async function createResources(
 ): Promise<Body[]> {
   const r = ops.resource;
   for (const item of items) await ctx.callbacks.publish({ resource: r, event: 'before_create', current: item });
-  const ids = await ctx.tx(async (tx) => {
-    const out: string[] = [];
+  // what precommit saw is what was committed: it is the answer, without reading it again
+  const created = await ctx.tx(async (tx) => {
+    const out: Body[] = [];
     for (const item of items) {
       const id = await insert(tx, item);
       const [current] = await ops.load(tx, [id]);
       await ctx.callbacks.publish({ resource: r, event: 'precommit_create', current, tx });
       await ctx.mech.call(`create_${r}_precommit` as HookName, { resource: r, current, tx });
-      out.push(id);
+      out.push(current);
     }
     return out;
   });
-  const created = await ops.load(ctx.db, ids);
+  const ids = created.map((c) => c.id as string);
   try {
     for (const current of created) {
       await ctx.callbacks.publish({ resource: r, event: 'after_create', current });

@@ -78,6 +78,14 @@ export class Networks {
     return n;
   }
 
+  /** The little the other resources need to know of a network; NetworkNotFound when the caller may not see it. */
+  async summary(caller: Caller, id: string): Promise<{ project_id: string; shared: boolean }> {
+    const n = await this.ctx.db.selectFrom('networks').select(['project_id', 'shared', 'router_external']).where('id', '=', id).executeTakeFirst();
+    const view = n && { project_id: n.project_id, shared: n.shared === 1, 'router:external': n.router_external === 1 };
+    if (!view || !this.visible(caller, view)) throw Errors.notFound('Network', id);
+    return view;
+  }
+
   visible(caller: Caller, n: Body): boolean {
     return caller.isAdmin || n.project_id === caller.projectId || n.shared === true || n['router:external'] === true;
   }
