@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
 import type { Config } from '../common/config.js';
 import type { Database } from '../common/db/index.js';
 import type { Logger } from '../common/logging.js';
@@ -11,6 +12,7 @@ import { networkDef } from './api/resources/network.js';
 import { portDef } from './api/resources/port.js';
 import { subnetDef } from './api/resources/subnet.js';
 import { registerTags } from './api/tags.js';
+import { ReadCache } from './api/read-cache.js';
 import type { ResourceDef } from './api/resource.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 
@@ -19,14 +21,36 @@ export interface NetworkServer {
   plugin: Ml2Plugin;
 }
 
+/** Deeper than any attribute goes; deep enough nesting would overflow the stack when serialized. */
+const MAX_BODY_DEPTH = 100;
+
 function parseJson(body: string): unknown {
   if (body.trim() === '') return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(body);
+    parsed = JSON.parse(body);
   } catch {
     throw Errors.badRequest('Malformed request body');
   }
+  checkJson(parsed);
+  return parsed;
 }
+
+/** Refuses what no attribute can hold and not every database can store: NUL characters, absurd nesting. */
+function checkJson(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) throw Errors.badRequest('Malformed request body: strings must not contain NUL characters');
+    } else if (typeof v === 'object' && v !== null) {
+      if (depth > MAX_BODY_DEPTH) throw Errors.badRequest(`Malformed request body: nested deeper than ${MAX_BODY_DEPTH} levels`);
+      for (const [k, x] of Object.entries(v)) stack.push([k, depth], [x, depth + 1]);
+    }
+  }
+}
+
+const neutronBody = (e: NeutronError) => ({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
 
 /** The Neutron API v2.0 on Fastify: routes, error rendering, request ids. */
 export async function createNetworkServer(cfg: Config, database: Database, log: Logger, auth: AuthStrategy = noAuth): Promise<NetworkServer> {
@@ -38,7 +62,26 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
     bodyLimit: cfg.network.max_request_body_size,
     genReqId: () => `req-${randomUUID()}`,
     // ids are path segments: anything is accepted and looked up, nothing is interpreted
-    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
+    // (longer than any request line Node accepts, so a long id is looked up and not found)
+    routerOptions: { maxParamLength: 65536, ignoreTrailingSlash: true },
+    // what fails before routing or before a request exists is answered in Neutron's shape too
+    frameworkErrors: (err, req, reply) => {
+      const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? Errors.notFoundPath() : Errors.badRequest(err.message);
+      (reply as unknown as FastifyReply).code(e.status).header('X-Openstack-Request-Id', req.id).header('content-type', 'application/json').send(neutronBody(e));
+    },
+    clientErrorHandler: (err, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const e = err.code === 'HPE_HEADER_OVERFLOW'
+        ? new NeutronError('HTTPRequestHeaderFieldsTooLarge', 431, 'Request header fields are too large.')
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new NeutronError('HTTPRequestTimeout', 408, 'The request timed out.')
+          : Errors.badRequest('Malformed HTTP request');
+      const body = JSON.stringify(neutronBody(e));
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy(err);
+    },
   });
 
   // Neutron reads every body as JSON, whatever the Content-Type says
@@ -53,6 +96,8 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-Openstack-Request-Id', req.id);
+    // no id, tag or filter value holds one, and PostgreSQL cannot even compare text with it
+    if (req.url.includes('%00')) throw Errors.badRequest('The request URL must not contain NUL characters');
   });
   app.addHook('onResponse', async (req, reply) => {
     log.info({ reqId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -101,8 +146,9 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
     return { extension: { ...x, updated, links: [] } };
   });
 
+  const cache = new ReadCache(database, cfg.network.read_cache_bytes);
   for (const [def, svc] of resources) {
-    registerResource(app, def, svc, { auth, extraFilters: new Set(['fixed_ips', 'security_groups']) });
+    registerResource(app, def, svc, { auth, cache, extraFilters: new Set(['fixed_ips', 'security_groups']) });
     registerTags(app, database.db, def, svc, auth);
   }
   return { app, plugin };

@@ -157,7 +157,8 @@ export function unwrapBody(def: ResourceDef, body: unknown, allowBulk: boolean):
 }
 
 function checkUnknown(def: ResourceDef, item: Body): void {
-  const unknown = Object.keys(item).filter((k) => !(k in def.attributes));
+  // own keys only: 'constructor' or 'toString' are in every object, and no attribute
+  const unknown = Object.keys(item).filter((k) => !Object.hasOwn(def.attributes, k));
   if (unknown.length) throw Errors.badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
 }
 

@@ -40,6 +40,8 @@ export const V = {
     return undefined;
   },
   cidrOrNone: (): Validator => (v) => (v === null ? undefined : V.cidr()(v)),
+  /** an address, or a network when it has a prefix, as allowed address pairs take (validate_ip_address / validate_subnet) */
+  ipOrSubnet: (): Validator => (v) => (typeof v === 'string' && v.includes('/') ? V.cidr()(v) : V.ip()(v)),
   list: (item?: Validator, maxItems = 1000): Validator => (v) => {
     if (!Array.isArray(v)) return `'${repr(v)}' is not a list`;
     if (v.length > maxItems) return `List has more than ${maxItems} items`;
@@ -52,7 +54,7 @@ export const V = {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return `'${repr(v)}' is not a dictionary`;
     if (!keys) return undefined;
     const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!(k in keys)) return `Unexpected keys supplied: ${k}`;
+    for (const k of Object.keys(o)) if (!Object.hasOwn(keys, k)) return `Unexpected keys supplied: ${k}`;
     for (const k of required) if (!(k in o)) return `Validation of dictionary's keys failed. Expected keys: ${required.join(', ')} Provided keys: ${Object.keys(o).join(', ')}`;
     for (const [k, check] of Object.entries(keys)) if (k in o) { const m = check(o[k]); if (m) return m; }
     return undefined;

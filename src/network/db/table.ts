@@ -41,7 +41,10 @@ export interface ListOptions {
 }
 
 function storageValue(def: ResourceDef, name: string, v: unknown): unknown {
-  return def.attributes[name].kind === 'boolean' ? (v ? 1 : 0) : v;
+  const kind = def.attributes[name].kind;
+  // compared as bigint: a value beyond the column's range matches nothing, where PostgreSQL would refuse an integer parameter
+  if (kind === 'integer') return sql`cast(${v} as bigint)`;
+  return kind === 'boolean' ? (v ? 1 : 0) : v;
 }
 
 /** Lists rows with filters, tags, sorting and keyset pagination done in SQL. */

@@ -22,6 +22,9 @@ interface SubnetInfo extends IpamSubnet {
 }
 
 const isRouterOwner = (owner: string): boolean => owner.startsWith('network:router') || owner === 'network:ha_router_replicated_interface';
+/** neutron_lib ROUTER_INTERFACE_OWNERS_SNAT: the ports that get no implicit SLAAC/DHCPv6-stateless address. */
+const isRouterInterface = (owner: string): boolean =>
+  ['network:router_interface', 'network:router_interface_distributed', 'network:ha_router_replicated_interface', 'network:router_centralized_snat'].includes(owner);
 
 /** Chooses a port's addresses on its network's subnets, as Neutron's IPAM backend does. */
 export class PortAddresses {
@@ -54,7 +57,15 @@ export class PortAddresses {
       for (const s of subnets.filter((x) => x.auto)) await this.allocateAuto(tx, s, port);
       return;
     }
-    for (const spec of specs) await this.allocateOne(tx, subnets, port, spec);
+    // As Neutron (_test_fixed_ips_for_port + _get_auto_address_ips): an auto-address subnet named by
+    // subnet_id alone is left to the scan below, which gives every such subnet its EUI-64 address
+    // even when fixed_ips names only other subnets; router interfaces get none implicitly.
+    const implicitAuto = !isRouterInterface(port.device_owner);
+    for (const spec of specs) {
+      if (implicitAuto && spec.ip_address === undefined && subnets.find((x) => x.id === spec.subnet_id)?.auto) continue;
+      await this.allocateOne(tx, subnets, port, spec);
+    }
+    if (implicitAuto) for (const s of subnets.filter((x) => x.auto)) await this.allocateAuto(tx, s, port);
   }
 
   private async allocateAuto(tx: Tx, s: SubnetInfo, port: PortRef): Promise<string> {
@@ -84,6 +95,9 @@ export class PortAddresses {
       const ip = parseIp(spec.ip_address);
       const s = ip ? subnets.find((x) => cidrContains(x.parsed, ip)) : undefined;
       if (!s) throw Errors.invalidIpForNetwork(spec.ip_address);
+      if (s.auto && !isRouterOwner(port.device_owner)) {
+        throw Errors.invalidInput(`IPv6 address ${spec.ip_address} cannot be directly assigned to a port on subnet ${s.id} as the subnet is configured for automatic addresses`);
+      }
       await this.ctx.ipam.allocateSpecific(tx, s, spec.ip_address, port.id, { gatewayAllowed });
       return;
     }
@@ -109,6 +123,8 @@ export class PortAddresses {
     for (const c of current) {
       if (keep.has(c.ip_address)) continue;
       const s = subnets.find((x) => x.id === c.subnet_id);
+      // Neutron (_get_changed_ips_for_port) keeps an automatic address the new list does not name.
+      if (s?.auto && !isRouterInterface(port.device_owner)) continue;
       if (s) await this.ctx.ipam.release(tx, s, c.ip_address);
     }
     for (const spec of fresh) await this.allocateOne(tx, subnets, port, spec);

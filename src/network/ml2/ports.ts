@@ -55,7 +55,7 @@ export class Ports {
 
   async create(caller: Caller, items: Body[]): Promise<Body[]> {
     for (const item of items) {
-      const net = await this.networks.get(caller, item.network_id as string);
+      const net = await this.networks.summary(caller, item.network_id as string);
       if (!caller.isAdmin && net.project_id !== caller.projectId && net.shared !== true) {
         throw Errors.notFound('Network', item.network_id as string);
       }

@@ -63,8 +63,10 @@ export class Subnets {
 
   async create(caller: Caller, items: Body[]): Promise<Body[]> {
     for (const item of items) {
-      const net = await this.networks.get(caller, item.network_id as string);
+      const net = await this.networks.summary(caller, item.network_id as string);
       if (!caller.isAdmin && net.project_id !== caller.projectId) throw Errors.policyNotAuthorized('create_subnet');
+      // there are no subnet pools: whichever one is named does not exist
+      if (item.subnetpool_id != null) throw new NeutronError('SubnetPoolNotFound', 404, `Subnet pool ${item.subnetpool_id as string} could not be found.`);
     }
     return createResources(this.ctx, this.ops, items, async (tx, item) => {
       const cidr = parseCidr(item.cidr as string) as Cidr;

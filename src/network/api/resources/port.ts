@@ -25,7 +25,7 @@ export const portDef = defineResource({
     status: { kind: 'string', post: false, put: false },
     allowed_address_pairs: {
       kind: 'list', post: true, put: true, default: [], filter: false,
-      validate: V.list(V.dict({ ip_address: V.string(64), mac_address: V.mac() }, ['ip_address']), 10),
+      validate: V.list(V.dict({ ip_address: V.ipOrSubnet(), mac_address: V.mac() }, ['ip_address']), 10),
     },
     extra_dhcp_opts: {
       kind: 'list', post: true, put: true, default: [], filter: false,
