@@ -37,7 +37,10 @@ export class IpamStore {
     await tx.insertInto('allocation_pools').values(pools.map((p, i) => ({
       subnet_id: subnet.id, position: i, first_ip: formatIp(version, p.first), last_ip: formatIp(version, p.last),
     }))).execute();
-    await this.writeFree(tx, subnet.id, version, pools.map((p) => ({ first: p.first, last: p.last })));
+    // a new subnet has no free ranges yet: insert, nothing to clear
+    await tx.insertInto('ipam_free_ranges').values(pools.map((p) => ({
+      subnet_id: subnet.id, first_key: sortKey(version, p.first), last_key: sortKey(version, p.last),
+    }))).execute();
   }
 
   private async writeFree(tx: Tx, subnetId: string, version: IpVersion, ranges: Array<{ first: bigint; last: bigint }>): Promise<void> {

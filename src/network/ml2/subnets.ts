@@ -99,8 +99,7 @@ export class Subnets {
   }
 
   private async bumpNetwork(tx: Tx, networkId: string): Promise<void> {
-    const n = await tx.selectFrom('networks').select('revision_number').where('id', '=', networkId).executeTakeFirst();
-    if (n) await tx.updateTable('networks').set({ revision_number: n.revision_number + 1 }).where('id', '=', networkId).execute();
+    await tx.updateTable('networks').set((eb) => ({ revision_number: eb('revision_number', '+', 1) })).where('id', '=', networkId).execute();
   }
 
   async get(caller: Caller, id: string): Promise<Body> {
