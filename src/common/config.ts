@@ -31,7 +31,6 @@ export interface Config {
     /** the largest request body accepted, bytes (Neutron: max_request_body_size) */
     max_request_body_size: number;
     base_mac: string;
-    pagination_max_limit: number;
     /** bytes of serialized GET answers kept while the database is unchanged (SQLite only; 0 turns it off) */
     read_cache_bytes: number;
     ml2: Ml2Config;
@@ -49,7 +48,6 @@ export function defaultConfig(): Config {
       auth_strategy: 'noauth',
       max_request_body_size: 114688,
       base_mac: 'fa:16:3e:00:00:00',
-      pagination_max_limit: -1,
       read_cache_bytes: 8 * 1024 * 1024,
       ml2: {
         type_drivers: ['local', 'flat', 'vlan', 'vxlan', 'gre'],

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
 import type { ReadCache } from './read-cache.js';
-import { Errors } from './errors.js';
 import { paginationLinks, parseListQuery, type ListQuery } from './query.js';
 import { compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
 
@@ -101,11 +100,4 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     reply.code(204);
     return reply.send();
   });
-}
-
-export function requireBody(body: unknown, key: string): Body {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !(key in body)) {
-    throw Errors.badRequest(`Unable to find '${key}' in request body`);
-  }
-  return body as Body;
 }

@@ -90,5 +90,4 @@ export const C = {
   },
   /** None/null/'' stays null; used for nullable integers */
   integerOrNone: (v: unknown): unknown => (v === null || v === '' ? null : C.integer(v)),
-  nonNegativeIntOrString: (v: unknown): unknown => v,
 };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../common/config.js';
 import type { Database, Tx } from '../../common/db/index.js';
 import { isRetryable } from '../../common/db/index.js';
+import { GroupCommitter } from '../../common/db/group-commit.js';
 import type { Logger } from '../../common/logging.js';
 import type { CallbackRegistry } from '../callbacks.js';
 import { IpamStore } from '../ipam/store.js';
@@ -12,6 +13,8 @@ export class PluginContext {
   readonly types: TypeManager;
   readonly mech: MechanismManager;
   readonly ipam: IpamStore;
+  /** SQLite writes one transaction at a time: concurrent ones share a commit (PostgreSQL runs them side by side) */
+  private readonly grouped?: GroupCommitter;
 
   constructor(
     readonly database: Database,
@@ -22,6 +25,7 @@ export class PluginContext {
     this.types = new TypeManager(cfg.network.ml2);
     this.mech = new MechanismManager(cfg.network.ml2, log);
     this.ipam = new IpamStore(database.dialect);
+    if (database.dialect === 'sqlite') this.grouped = new GroupCommitter(database.db);
   }
 
   get db() {
@@ -32,7 +36,7 @@ export class PluginContext {
   async tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute(fn);
+        return this.grouped ? await this.grouped.run(fn) : await this.db.transaction().execute(fn);
       } catch (err) {
         if (attempt >= 8 || !isRetryable(err)) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
