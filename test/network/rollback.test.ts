@@ -44,6 +44,10 @@ for (const backend of backends()) {
       assert.equal(p.status, 201);
       const v = await net.call('POST', '/v2.0/networks', { network: { 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1', 'provider:segmentation_id': 150 } });
       assert.equal(v.status, 201, JSON.stringify(v.body));
+      // the VNI the failed tenant networks held is the next one handed out
+      const t = await net.call('POST', '/v2.0/networks', { network: { name: 'after' } });
+      assert.equal(t.status, 201);
+      assert.equal(t.body.network['provider:segmentation_id'], n.body.network['provider:segmentation_id'] + 1);
     } finally {
       await net.close();
     }

@@ -6,9 +6,14 @@ import type { Tx } from '../../../../common/db/index.js';
  * each, primary key on type+physnet+id), and the lowest free id of a range is
  * found with one indexed gap query, so released ids are reused and nothing is
  * pre-populated for 16M VNIs. Concurrent allocators race on the primary key;
- * the loser retries with the next gap.
+ * the loser retries with the next gap. A per-range hint (the lowest id that
+ * may be free, as far as this process knows) keeps the gap query from
+ * walking every allocated id; when nothing is free above the hint the whole
+ * range is searched again, so ids released by another server are reused too.
  */
 export class SegmentPool {
+  private hints = new Map<string, number>();
+
   constructor(
     readonly networkType: string,
   ) {}
@@ -23,6 +28,10 @@ export class SegmentPool {
   }
 
   async release(tx: Tx, physnet: string | null, id: number): Promise<void> {
+    for (const [key, hint] of this.hints) {
+      const [p, lo, hi] = key.split('\0');
+      if (p === (physnet ?? '') && id >= Number(lo) && id <= Number(hi) && id < hint) this.hints.set(key, id);
+    }
     await tx
       .deleteFrom('segment_allocations')
       .where('network_type', '=', this.networkType)
@@ -57,10 +66,17 @@ export class SegmentPool {
 
   async allocate(tx: Tx, physnet: string | null, ranges: Array<[number, number]>, networkId: string): Promise<number | null> {
     for (const [lo, hi] of ranges) {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const candidate = await this.firstFree(tx, physnet ?? '', lo, hi);
-        if (candidate === null) break;
-        if (await this.reserve(tx, physnet, candidate, networkId)) return candidate;
+      const key = `${physnet ?? ''}\0${lo}\0${hi}`;
+      for (const from of [...new Set([this.hints.get(key) ?? lo, lo])]) {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const candidate = await this.firstFree(tx, physnet ?? '', from, hi);
+          if (candidate === null) break;
+          if (await this.reserve(tx, physnet, candidate, networkId)) {
+            // the hint is the id just taken: if its transaction rolls back, it is found free again
+            this.hints.set(key, candidate);
+            return candidate;
+          }
+        }
       }
     }
     return null;
