@@ -18,7 +18,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLOUDLET_ENTRY = join(ROOT, 'dist/src/cli/main.js');
 const cloudletCommand = (port: number, dataDir: string): string[] => [
   // the V8 flag npm start and the cloudlet command use (see src/cli/main.ts)
-  process.execPath, '--max-semi-space-size=4', CLOUDLET_ENTRY, 'network', 'serve', '--port', String(port), '--data-dir', dataDir,
+  process.execPath, '--max-semi-space-size=2', CLOUDLET_ENTRY, 'network', 'serve', '--port', String(port), '--data-dir', dataDir,
 ];
 const NEUTRON_SCRIPT = join(ROOT, 'bench/anchors/neutron-server.sh');
 const CONCURRENCY = 8;

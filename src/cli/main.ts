@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
-// A small young generation keeps the resident set near 100 MiB under load (V8's default grows it to 3x16 MiB).
+#!/usr/bin/env -S node --max-semi-space-size=2
+// A small young generation keeps the resident set under 100 MiB under load (V8 would grow it to 3x16 MiB).
 import { Command } from 'commander';
 import { configFrom, serveNetwork, stopOnSignals, type ServerFlags } from './serve.js';
 
