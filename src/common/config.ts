@@ -122,13 +122,15 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const defaults = defaultConfig();
   let cfg = defaults as unknown as Plain;
-  const file = opts.file ?? env.CLOUDLET_CONFIG ?? '/etc/cloudlet/cloudlet.yaml';
+  const explicit = opts.file ?? env.CLOUDLET_CONFIG;
+  const file = explicit ?? '/etc/cloudlet/cloudlet.yaml';
   if (existsSync(file)) {
     const doc: unknown = parseYaml(readFileSync(file, 'utf8'));
     if (doc !== null && !isPlain(doc)) throw new Error(`${file}: expected a mapping at the top level`);
     if (doc) cfg = merge(cfg, doc);
-  } else if (opts.file) {
-    throw new Error(`configuration file ${opts.file} does not exist`);
+  } else if (explicit) {
+    // a file named on purpose must exist; only the default location may be absent
+    throw new Error(`configuration file ${explicit} does not exist`);
   }
   cfg = merge(cfg, envOverrides(env, defaults));
   const out = cfg as unknown as Config;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/common/config.js';
 
 test('defaults need no file', () => {
-  const cfg = loadConfig({ file: undefined, env: { CLOUDLET_CONFIG: '/nonexistent/cloudlet.yaml' } });
+  const cfg = loadConfig({ file: undefined, env: {} });
   assert.equal(cfg.network.port, 9696);
   assert.equal(cfg.database_url, '');
   assert.deepEqual(cfg.network.ml2.tenant_network_types, ['vxlan']);
@@ -30,5 +30,6 @@ test('YAML file, then CLOUDLET_* variables, then flags', () => {
 
 test('a missing explicit file and a bad number are refused', () => {
   assert.throws(() => loadConfig({ file: '/nonexistent/x.yaml', env: {} }), /does not exist/);
-  assert.throws(() => loadConfig({ env: { CLOUDLET_CONFIG: '/nonexistent', CLOUDLET_NETWORK__PORT: 'abc' } }), /expected a number/);
+  assert.throws(() => loadConfig({ env: { CLOUDLET_CONFIG: '/nonexistent/x.yaml' } }), /does not exist/);
+  assert.throws(() => loadConfig({ env: { CLOUDLET_NETWORK__PORT: 'abc' } }), /expected a number/);
 });
