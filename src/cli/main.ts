@@ -1,7 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // A small young generation keeps the resident set under 100 MiB under load (V8 would grow it to 3x16 MiB).
 import { Command } from 'commander';
-import { configFrom, serveNetwork, stopOnSignals, type ServerFlags } from './serve.js';
+import { createLogger } from '../common/logging.js';
+import { registryCommand, registryConfigFrom, serveRegistry } from './registry.js';
+import { configFrom, run, serveNetwork, stopOnSignals, type ServerFlags } from './serve.js';
 
 const program = new Command();
 program.name('cloudlet').description('A private cloud in one package').version('0.1.0');
@@ -13,27 +15,25 @@ const serverOptions = (cmd: Command): Command =>
     .option('--port <n>', 'port to listen on')
     .option('--database-url <url>', 'postgres://… for PostgreSQL; SQLite under the data dir otherwise (env CLOUDLET_DATABASE_URL)');
 
-const run = (fn: (flags: ServerFlags) => Promise<void>) => async (flags: ServerFlags) => {
-  try {
-    await fn(flags);
-  } catch (err) {
-    process.stderr.write(`cloudlet: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-};
-
-serverOptions(program.command('up').description('start every cloudlet service on this machine (network API on :9696)')).action(
-  run(async (flags) => {
+serverOptions(
+  program.command('up').description('start every cloudlet service on this machine (network API on :9696, registry on :5000)'),
+).action(
+  run(async (flags: ServerFlags) => {
     const cfg = configFrom(flags);
-    stopOnSignals([await serveNetwork(cfg)]);
+    // the registry reads distribution's settings (REGISTRY_*, REGISTRY_CONFIGURATION_PATH); --port is the network API's
+    const registry = registryConfigFrom({}, cfg.data_dir);
+    const stopNetwork = await serveNetwork(cfg);
+    stopOnSignals([stopNetwork, await serveRegistry(registry, createLogger(registry.logLevel ?? cfg.log_level))]);
   }),
 );
 
 const network = program.command('network').description('the Neutron-compatible network service');
 serverOptions(network.command('serve').description('serve the Network API v2.0 (default port 9696)')).action(
-  run(async (flags) => {
+  run(async (flags: ServerFlags) => {
     stopOnSignals([await serveNetwork(configFrom(flags))]);
   }),
 );
+
+program.addCommand(registryCommand());
 
 await program.parseAsync(process.argv);

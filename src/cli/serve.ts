@@ -32,6 +32,18 @@ export async function serveNetwork(cfg: Config): Promise<() => Promise<void>> {
   };
 }
 
+/** A command's action: errors end the process with a one-line message, the same for every command. */
+export const run =
+  <T>(fn: (flags: T) => Promise<void>) =>
+  async (flags: T): Promise<void> => {
+    try {
+      await fn(flags);
+    } catch (err) {
+      process.stderr.write(`cloudlet: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  };
+
 /** Stops the servers on SIGINT/SIGTERM. */
 export function stopOnSignals(stops: Array<() => Promise<void>>): void {
   let stopping = false;

@@ -1,0 +1,186 @@
+// The filesystem storage driver. New files are written beside their final
+// place under a temp name, fsync'd, then renamed: a reader sees the old content
+// or the new, never a part. Driver paths are checked segment by segment so no
+// path, however built, resolves outside the root.
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { InvalidPathError, PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
+
+/** temp files start with this; no registry path segment can (names, tags and digests begin with [a-zA-Z0-9_]) */
+const TEMP_PREFIX = '.tmp-';
+
+export class FilesystemDriver implements StorageDriver {
+  readonly name = 'filesystem';
+  constructor(readonly root: string) {}
+
+  /** the OS path for a driver path; refuses anything that is not plain segments */
+  private full(path: string): string {
+    if (!path.startsWith('/') || path.includes('\0') || path.includes('\\')) throw new InvalidPathError(path);
+    if (path === '/') return this.root;
+    const segs = path.slice(1).split('/');
+    for (const s of segs) if (s === '' || s === '.' || s === '..') throw new InvalidPathError(path);
+    return join(this.root, ...segs);
+  }
+
+  async getContent(path: string): Promise<Buffer> {
+    return await notFound(path, () => readFile(this.full(path)));
+  }
+
+  async putContent(path: string, content: Buffer | string): Promise<void> {
+    const w = await this.writer(path, false);
+    try {
+      await w.write(typeof content === 'string' ? Buffer.from(content) : content);
+      await w.commit();
+    } catch (e) {
+      await w.cancel();
+      throw e;
+    }
+  }
+
+  async reader(path: string, offset = 0, end?: number): Promise<Readable> {
+    const fh = await notFound(path, () => open(this.full(path), constants.O_RDONLY));
+    return fh.createReadStream({ start: offset, end, autoClose: true, highWaterMark: 256 * 1024 });
+  }
+
+  async writer(path: string, append: boolean): Promise<FileWriter> {
+    const target = this.full(path);
+    await mkdir(dirname(target), { recursive: true });
+    if (append) {
+      const fh = await open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
+      const start = (await fh.stat()).size;
+      return new AppendWriter(fh, target, start);
+    }
+    const temp = join(dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    return new NewFileWriter(fh, temp, target);
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    const s = await notFound(path, () => stat(this.full(path)));
+    return { path, size: s.size, modTime: s.mtime, isDir: s.isDirectory() };
+  }
+
+  async list(path: string): Promise<string[]> {
+    const names = await notFound(path, () => readdir(this.full(path)));
+    const base = path === '/' ? '' : path;
+    return names.filter((n) => !n.startsWith(TEMP_PREFIX)).sort().map((n) => `${base}/${n}`);
+  }
+
+  async move(source: string, dest: string): Promise<void> {
+    const from = this.full(source);
+    const to = this.full(dest);
+    await mkdir(dirname(to), { recursive: true });
+    await notFound(source, () => rename(from, to));
+    await syncDir(dirname(to));
+  }
+
+  async delete(path: string): Promise<void> {
+    const full = this.full(path);
+    if (full === this.root) throw new InvalidPathError(path);
+    await notFound(path, () => stat(full));
+    await rm(full, { recursive: true, force: true });
+  }
+
+  async walk(path: string, fn: (info: FileInfo) => Promise<boolean | void> | boolean | void): Promise<void> {
+    let children: string[];
+    try {
+      children = await this.list(path);
+    } catch (e) {
+      if (e instanceof PathNotFoundError && e.path === path) return;
+      throw e;
+    }
+    for (const child of children) {
+      let info: FileInfo;
+      try {
+        info = await this.stat(child);
+      } catch (e) {
+        if (e instanceof PathNotFoundError) continue; // removed while walking
+        throw e;
+      }
+      const descend = await fn(info);
+      if (info.isDir && descend !== false) await this.walk(child, fn);
+    }
+  }
+}
+
+class NewFileWriter implements FileWriter {
+  private written = 0;
+  private done = false;
+  constructor(private fh: FileHandle, private temp: string, private target: string) {}
+  size(): number {
+    return this.written;
+  }
+  async write(chunk: Buffer): Promise<void> {
+    await writeAll(this.fh, chunk);
+    this.written += chunk.length;
+  }
+  async commit(): Promise<void> {
+    await this.fh.sync();
+    await this.fh.close();
+    this.done = true;
+    await mkdir(dirname(this.target), { recursive: true });
+    await rename(this.temp, this.target);
+    await syncDir(dirname(this.target));
+  }
+  async cancel(): Promise<void> {
+    if (!this.done) await this.fh.close().catch(() => {});
+    this.done = true;
+    await rm(this.temp, { force: true });
+  }
+}
+
+class AppendWriter implements FileWriter {
+  private written = 0;
+  private closed = false;
+  constructor(private fh: FileHandle, private target: string, private start: number) {}
+  size(): number {
+    return this.start + this.written;
+  }
+  async write(chunk: Buffer): Promise<void> {
+    await writeAll(this.fh, chunk);
+    this.written += chunk.length;
+  }
+  async commit(): Promise<void> {
+    await this.fh.sync();
+    await this.close();
+  }
+  async cancel(): Promise<void> {
+    await this.close();
+    await truncate(this.target, this.start).catch(() => {});
+  }
+  private async close(): Promise<void> {
+    if (!this.closed) await this.fh.close();
+    this.closed = true;
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+    off += bytesWritten;
+  }
+}
+
+/** a rename is durable only once its directory is */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function notFound<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new PathNotFoundError(path);
+    throw e;
+  }
+}
