@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
 import type { Config } from '../common/config.js';
 import type { Database } from '../common/db/index.js';
 import type { Logger } from '../common/logging.js';
@@ -57,8 +57,8 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   const plugin = new Ml2Plugin(database, cfg, log);
   await plugin.initialize();
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own logger stays off: requests are logged once, by the onResponse hook
+    logger: false,
     bodyLimit: cfg.network.max_request_body_size,
     genReqId: () => `req-${randomUUID()}`,
     // ids are path segments: anything is accepted and looked up, nothing is interpreted

@@ -1,6 +1,6 @@
 // The OCI distribution / Docker Registry HTTP API v2 server on Fastify.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../common/logging.js';
 import { blobRoutes } from './api/blobs.js';
 import type { RegistryContext } from './api/context.js';
@@ -48,8 +48,8 @@ export async function createRegistryServer(
 
   const app = Fastify({
     ...(https ? { https } : {}),
-    loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own logger stays off: requests are logged once, by the onResponse hook
+    logger: false,
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
     // repository names with many components arrive in one wildcard parameter
