@@ -94,12 +94,17 @@ export class Client {
   }
 }
 
-/** Poll GET /v2.0/networks until it answers, or give up after timeoutMs. */
-export async function waitReady(url: string, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
+/** Poll GET `path` (default /v2.0/networks?limit=1) until it answers below 500, or give up after timeoutMs. */
+export async function waitReady(
+  url: string,
+  timeoutMs: number,
+  alive: () => boolean = () => true,
+  path = '/v2.0/networks?limit=1',
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && alive()) {
     const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get(`${url}/v2.0/networks?limit=1`, (res) => {
+      const req = http.get(`${url}${path}`, (res) => {
         res.resume();
         // Any HTTP answer below 500 means the API is up (a 4xx on ?limit would still be an answer).
         res.on('end', () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 500));

@@ -52,7 +52,7 @@ export function figures(phaseLabels: string[]): Figure[] {
 
 const rps = (r: ReadResult): number => (r.seconds > 0 ? r.ok / r.seconds : 0);
 
-function fmt(v: number | undefined): string {
+export function fmt(v: number | undefined): string {
   if (v === undefined || Number.isNaN(v)) return 'n/a';
   if (v >= 100) return v.toFixed(0);
   if (v >= 10) return v.toFixed(1);
@@ -149,11 +149,11 @@ export function markdownSection(info: RunInfo, figs: Figure[], c: SystemResult, 
   ].join('\n');
 }
 
-/** Write `section` into `file`, replacing an existing "## Network service" section. */
-export function writeSection(file: string, section: string): void {
+/** Write `section` into `file`, replacing an existing "## <title>" section (the other sections are kept). */
+export function writeSection(file: string, section: string, title = 'Network service'): void {
   const head = '# Benchmarks\n\nFigures measured by `npm run bench:*` on the project machines; ratios come from the same run.\n\n';
   let text = existsSync(file) ? readFileSync(file, 'utf8') : head;
-  const start = text.search(/^## Network service[ \t]*$/m);
+  const start = text.search(new RegExp(`^## ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*$`, 'm'));
   if (start >= 0) {
     const after = text.slice(start + 1).search(/^## /m);
     const end = after >= 0 ? start + 1 + after : text.length;

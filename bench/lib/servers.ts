@@ -85,8 +85,11 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-/** cloudlet: `node <entry> network serve --port P --data-dir DIR` (the command is built in bench/network.ts). */
-export async function startCloudlet(command: (port: number, dataDir: string) => string[]): Promise<Server> {
+/**
+ * cloudlet: `node <entry> network serve --port P --data-dir DIR` (the command is built by the benchmark);
+ * `readyPath` is the GET that says the service is up (default the network service's).
+ */
+export async function startCloudlet(command: (port: number, dataDir: string) => string[], readyPath?: string): Promise<Server> {
   const port = await freePort();
   const dir = tempDir('cloudlet');
   const log = join(dir, 'server.log');
@@ -106,7 +109,7 @@ export async function startCloudlet(command: (port: number, dataDir: string) => 
     await kill();
     rmSync(dir, { recursive: true, force: true });
   };
-  const ready = await waitReady(url, 30_000, () => !exited);
+  const ready = await waitReady(url, 30_000, () => !exited, readyPath);
   if (child.pid !== undefined) starting.delete(child.pid);
   if (!ready) {
     await kill(); // keeps the log
@@ -157,6 +160,56 @@ export async function startNeutron(script: string): Promise<Server> {
     url: `http://127.0.0.1:${port}`,
     pid: npid,
     note: 'neutron-server + its API/RPC/periodic workers; MariaDB not counted',
+    startSeconds: (performance.now() - t0) / 1000,
+    stop,
+  };
+}
+
+/**
+ * The reference registry (Debian's docker-registry, CNCF distribution) via bench/anchors/docker-registry.sh PORT DIR,
+ * which installs it on first use, starts it on 127.0.0.1:PORT with its storage under DIR and prints its PID.
+ */
+export async function startDockerRegistry(script: string): Promise<Server> {
+  if (!existsSync(script)) throw new Error(`missing ${script}`);
+  const port = await freePort();
+  const dir = tempDir('distribution');
+  const t0 = performance.now();
+  // detached: the script and the registry it starts share one new process group.
+  const child = spawn('bash', [script, String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (child.pid !== undefined) starting.add(child.pid);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  // apt-get waits up to 600 s for the dpkg lock, then installs.
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      signal(-child.pid!, 'SIGTERM');
+      resolve(null);
+    }, 900_000);
+    child.once('close', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  if (child.pid !== undefined) starting.delete(child.pid);
+  const pid = Number(out.trim());
+  const kill = async (): Promise<void> => {
+    await killTrees(Number.isInteger(pid) && pid > 0 ? [pid] : [], child.pid);
+  };
+  const stop = async (): Promise<void> => {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  if (code !== 0 || !Number.isInteger(pid) || pid <= 0) {
+    await kill(); // keeps the log
+    throw new Error(`docker-registry.sh failed (exit ${code}): ${err.trim()}\nlog: ${tail(join(dir, 'registry.log'))}`);
+  }
+  return {
+    name: 'distribution',
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    note: 'docker-registry process',
     startSeconds: (performance.now() - t0) / 1000,
     stop,
   };
