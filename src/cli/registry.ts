@@ -132,7 +132,11 @@ export function registryCommand(): Command {
         const verb = flags.dryRun ? 'would delete' : 'deleted';
         for (const m of report.manifestsDeleted) process.stdout.write(`${verb} manifest ${m.repository}@${m.digest}\n`);
         for (const b of report.blobsDeleted) process.stdout.write(`${verb} blob ${b}\n`);
-        process.stdout.write(`${report.repositories} repositories, ${report.blobsKept} blobs kept, ${report.blobsDeleted.length} blobs and ${report.manifestsDeleted.length} manifests ${verb}\n`);
+        for (const t of report.tempFilesDeleted) process.stdout.write(`${verb} temp file ${t}\n`);
+        process.stdout.write(
+          `${report.repositories} repositories, ${report.blobsKept} blobs kept, ${report.blobsDeleted.length} blobs, ` +
+            `${report.manifestsDeleted.length} manifests and ${report.tempFilesDeleted.length} temp files ${verb}\n`,
+        );
       }),
     );
   return registry;

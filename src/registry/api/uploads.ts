@@ -62,7 +62,7 @@ const startUpload: Handler = async (ctx, req, reply, m) => {
       await ctx.uploads.complete(m.name, id, d, req.raw);
     } catch (e) {
       // the client never learnt this session's id: nothing can resume it
-      await ctx.uploads.cancel(m.name, id).catch(() => {});
+      await ctx.uploads.discard(m.name, id).catch(() => {});
       throw e;
     }
     const digest = digestString(d);

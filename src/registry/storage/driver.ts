@@ -38,6 +38,13 @@ export interface StorageDriver {
   delete(path: string): Promise<void>;
   /** depth-first, children in lexical order; return false from fn to skip a directory's children */
   walk(path: string, fn: (info: FileInfo) => Promise<boolean | void> | boolean | void): Promise<void>;
+  /**
+   * what writers killed before their commit left behind (list and walk never show it),
+   * last modified before `before`; delete() removes it
+   */
+  abandonedTempFiles(before: Date): Promise<FileInfo[]>;
+  /** removes the directory `path`, then its parents up to (not including) `stop`, each only while it is empty */
+  deleteEmptyDirectories(path: string, stop: string): Promise<void>;
 }
 
 export class PathNotFoundError extends Error {

@@ -4,10 +4,11 @@
 // path, however built, resolves outside the root.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { InvalidPathError, PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
+import { streamed } from './memory.js';
 
 /** temp files start with this; no registry path segment can (names, tags and digests begin with [a-zA-Z0-9_]) */
 const TEMP_PREFIX = '.tmp-';
@@ -42,20 +43,40 @@ export class FilesystemDriver implements StorageDriver {
 
   async reader(path: string, offset = 0, end?: number): Promise<Readable> {
     const fh = await notFound(path, () => open(this.full(path), constants.O_RDONLY));
-    return fh.createReadStream({ start: offset, end, autoClose: true, highWaterMark: 256 * 1024 });
+    const file = fh.createReadStream({ start: offset, end, autoClose: true, highWaterMark: 256 * 1024 });
+    // counted on the way out, so the buffers read are freed as fast as they are sent (memory.ts)
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        streamed(chunk.length);
+        done(null, chunk);
+      },
+    });
+    return pipeline(file, counted, () => {}); // an error or a destroy on either side ends both, and closes the file
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const target = this.full(path);
-    await mkdir(dirname(target), { recursive: true });
     if (append) {
-      const fh = await open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
+      const fh = await inDirectory(target, () => open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644));
       const start = (await fh.stat()).size;
       return new AppendWriter(fh, target, start);
     }
     const temp = join(dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
-    const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    const fh = await inDirectory(temp, () => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644));
     return new NewFileWriter(fh, temp, target);
+  }
+
+  async deleteEmptyDirectories(path: string, stop: string): Promise<void> {
+    const end = this.full(stop);
+    for (let dir = this.full(path); dir !== end && dir.startsWith(`${end}/`); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw e;
+      }
+    }
   }
 
   async stat(path: string): Promise<FileInfo> {
@@ -104,6 +125,31 @@ export class FilesystemDriver implements StorageDriver {
       if (info.isDir && descend !== false) await this.walk(child, fn);
     }
   }
+
+  async abandonedTempFiles(before: Date): Promise<FileInfo[]> {
+    const out: FileInfo[] = [];
+    const visit = async (dir: string, path: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return; // removed while walking
+        throw e;
+      }
+      for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          await visit(full, `${path}/${entry.name}`);
+        } else if (entry.name.startsWith(TEMP_PREFIX)) {
+          const s = await stat(full).catch(() => undefined);
+          if (s && s.mtime < before) out.push({ path: `${path}/${entry.name}`, size: s.size, modTime: s.mtime, isDir: false });
+        }
+      }
+    };
+    await visit(this.root, '');
+    return out;
+  }
 }
 
 class NewFileWriter implements FileWriter {
@@ -116,6 +162,7 @@ class NewFileWriter implements FileWriter {
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fh, chunk);
     this.written += chunk.length;
+    streamed(chunk.length);
   }
   async commit(): Promise<void> {
     await this.fh.sync();
@@ -142,6 +189,7 @@ class AppendWriter implements FileWriter {
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fh, chunk);
     this.written += chunk.length;
+    streamed(chunk.length);
   }
   async commit(): Promise<void> {
     await this.fh.sync();
@@ -162,6 +210,18 @@ async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
   while (off < chunk.length) {
     const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
     off += bytesWritten;
+  }
+}
+
+/** creates the file's directory, then the file; again should an empty directory be pruned in between */
+async function inDirectory<T>(file: string, create: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dirname(file), { recursive: true });
+    try {
+      return await create();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
+    }
   }
 }
 

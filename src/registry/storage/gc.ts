@@ -24,6 +24,8 @@ export interface GcReport {
   blobsKept: number;
   blobsDeleted: string[];
   manifestsDeleted: Array<{ repository: string; digest: string }>;
+  /** what writers killed mid-write (a crash, a SIGKILL) left behind, older than the grace period */
+  tempFilesDeleted: string[];
 }
 
 const key = (d: Digest) => digestString(d);
@@ -74,7 +76,7 @@ export async function collectGarbage(driver: StorageDriver, opts: GcOptions): Pr
   const now = (opts.now ?? new Date()).getTime();
   const recent = (info: FileInfo) => now - info.modTime.getTime() < opts.graceSeconds * 1000;
   const marked = new Set<string>();
-  const report: GcReport = { repositories: 0, blobsKept: 0, blobsDeleted: [], manifestsDeleted: [] };
+  const report: GcReport = { repositories: 0, blobsKept: 0, blobsDeleted: [], manifestsDeleted: [], tempFilesDeleted: [] };
 
   // mark: from each repository's roots through manifests to their blobs
   for (const repo of await repositories(driver)) {
@@ -151,6 +153,14 @@ export async function collectGarbage(driver: StorageDriver, opts: GcOptions): Pr
         if (!opts.dryRun) await driver.delete(blobDir(d));
       }
     }
+  }
+
+  // temp files of writes that never finished: a live writer's file is younger than the grace period
+  for (const t of await driver.abandonedTempFiles(new Date(now - opts.graceSeconds * 1000))) {
+    report.tempFilesDeleted.push(t.path);
+    if (!opts.dryRun) await driver.delete(t.path).catch((e) => {
+      if (!isNotFound(e)) throw e;
+    });
   }
   return report;
 }

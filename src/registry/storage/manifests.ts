@@ -101,7 +101,10 @@ export class ManifestStore {
   /** the repository's tags in lexical order; undefined when the repository is unknown */
   async tags(name: string): Promise<string[] | undefined> {
     try {
-      return (await this.driver.list(tagsPath(name))).map(basename).sort();
+      const dirs = (await this.driver.list(tagsPath(name))).map(basename);
+      // a tag exists once its current link does: a write killed before its rename leaves only the directory
+      const linked = await Promise.all(dirs.map(async (t) => (await readLink(this.driver, tagCurrentLinkPath(name, t))) !== undefined));
+      return dirs.filter((_, i) => linked[i]).sort();
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }

@@ -11,7 +11,7 @@ import type { BlobStore } from './blobs.js';
 import { digestStream, newHash, type Digest } from './digest.js';
 import { isNotFound, type StorageDriver } from './driver.js';
 import { KeyedMutex } from './mutex.js';
-import { REPOSITORIES, uploadDataPath, uploadPath, uploadStartedAtPath } from './paths.js';
+import { REPOSITORIES, uploadDataPath, uploadPath, uploadsPath, uploadStartedAtPath } from './paths.js';
 
 export interface ChunkRange {
   start: number;
@@ -120,6 +120,17 @@ export class UploadStore {
     await this.locks.run(key(name, id), async () => {
       await this.status(name, id);
       await this.remove(name, id);
+    });
+  }
+
+  /**
+   * drops a session the client never learnt of (a refused monolithic upload), and the
+   * repository directories it alone made: a refused push leaves no trace
+   */
+  async discard(name: string, id: string): Promise<void> {
+    await this.locks.run(key(name, id), async () => {
+      await this.remove(name, id);
+      await this.driver.deleteEmptyDirectories(uploadsPath(name), REPOSITORIES);
     });
   }
 
