@@ -7,9 +7,6 @@ import { createLogger, type Logger } from '../common/logging.js';
 import { HtpasswdAuthenticator } from '../registry/auth/htpasswd.js';
 import { makeSelfSignedCert, type KeyType } from '../registry/cert.js';
 import { loadRegistryConfig, type RegistryConfig } from '../registry/config.js';
-import { createRegistryServer } from '../registry/server.js';
-import { FilesystemDriver } from '../registry/storage/filesystem.js';
-import { collectGarbage } from '../registry/storage/gc.js';
 import { run, stopOnSignals } from './serve.js';
 
 export interface RegistryFlags {
@@ -52,6 +49,8 @@ export interface RunningRegistry {
 
 /** Starts the registry as configured: htpasswd and TLS files are read now, so a bad one stops the start. */
 export async function startRegistry(cfg: RegistryConfig, log: Logger): Promise<RunningRegistry> {
+  // loaded when served: `network serve` should not carry the registry in memory
+  const { createRegistryServer } = await import('../registry/server.js');
   const auth = cfg.auth ? await HtpasswdAuthenticator.open(cfg.auth.htpasswd.realm, cfg.auth.htpasswd.path, log) : undefined;
   const https = cfg.tls ? { cert: await readFile(cfg.tls.certificate), key: await readFile(cfg.tls.key) } : undefined;
   const app = await createRegistryServer(
@@ -126,6 +125,8 @@ export function registryCommand(): Command {
       run(async (flags: RegistryFlags & { dryRun?: boolean; deleteUntagged?: boolean; grace: string }) => {
         if (!/^\d+$/.test(flags.grace)) throw new Error(`--grace: not a number of seconds: ${flags.grace}`);
         const cfg = registryConfigFrom(flags);
+        const { FilesystemDriver } = await import('../registry/storage/filesystem.js');
+        const { collectGarbage } = await import('../registry/storage/gc.js');
         const report = await collectGarbage(new FilesystemDriver(cfg.rootDirectory), {
           dryRun: flags.dryRun ?? false, deleteUntagged: flags.deleteUntagged ?? false, graceSeconds: Number(flags.grace),
         });

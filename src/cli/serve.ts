@@ -1,7 +1,5 @@
 import { loadConfig, type Config } from '../common/config.js';
-import { migrate, openDatabase } from '../common/db/index.js';
 import { createLogger } from '../common/logging.js';
-import { createNetworkServer } from '../network/server.js';
 
 export interface ServerFlags {
   config?: string;
@@ -18,6 +16,9 @@ export function configFrom(flags: ServerFlags): Config {
 
 /** Starts the network API and returns a function that stops it cleanly. */
 export async function serveNetwork(cfg: Config): Promise<() => Promise<void>> {
+  // loaded when served: `registry serve` should not carry the network service in memory
+  const { migrate, openDatabase } = await import('../common/db/index.js');
+  const { createNetworkServer } = await import('../network/server.js');
   const log = createLogger(cfg.log_level);
   const database = await openDatabase(cfg);
   await migrate(database);
