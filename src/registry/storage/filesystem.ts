@@ -3,7 +3,7 @@
 // or the new, never a part. Driver paths are checked segment by segment so no
 // path, however built, resolves outside the root.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
@@ -27,7 +27,8 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async getContent(path: string): Promise<Buffer> {
-    return await notFound(path, () => readFile(this.full(path)));
+    const full = this.full(path);
+    return await notFound(path, async () => readSmallSync(full) ?? (await readFile(full)));
   }
 
   async putContent(path: string, content: Buffer | string): Promise<void> {
@@ -168,7 +169,7 @@ class NewFileWriter implements FileWriter {
     await this.fh.sync();
     await this.fh.close();
     this.done = true;
-    await mkdir(dirname(this.target), { recursive: true });
+    // the temp file sits in the target's directory, which therefore still exists
     await rename(this.temp, this.target);
     await syncDir(dirname(this.target));
   }
@@ -213,15 +214,15 @@ async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
   }
 }
 
-/** creates the file's directory, then the file; again should an empty directory be pruned in between */
+/** creates the file, and its directory first when missing (again should an empty directory be pruned in between) */
 async function inDirectory<T>(file: string, create: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    await mkdir(dirname(file), { recursive: true });
     try {
       return await create();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
     }
+    await mkdir(dirname(file), { recursive: true });
   }
 }
 
@@ -232,6 +233,27 @@ async function syncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** a link file or a manifest is read in one blocking step: four thread-pool round trips (open, fstat, read, close) cost more than the read */
+const SMALL_FILE_BYTES = 64 * 1024;
+
+function readSmallSync(full: string): Buffer | undefined {
+  const fd = openSync(full, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    if (size > SMALL_FILE_BYTES) return undefined;
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === size ? buf : buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -27,6 +27,7 @@ const SUMMARY_CACHE_LIMIT = 50_000;
 export class ManifestStore {
   private tagLocks = new KeyedMutex();
   private summaries = new Map<string, Summary>();
+  private bodies = new BoundedCache<{ body: Buffer; mediaType: string }>(8 * 1024 * 1024);
 
   constructor(private driver: StorageDriver, private blobs: BlobStore) {}
 
@@ -67,11 +68,16 @@ export class ManifestStore {
   }
 
   async get(name: string, ref: Reference): Promise<StoredManifest | undefined> {
-    const digest = await this.resolve(name, ref);
-    if (!digest) return undefined;
+    const d = 'digest' in ref ? ref.digest : await readLink(this.driver, tagCurrentLinkPath(name, ref.tag));
+    if (!d || !(await readLink(this.driver, revisionLinkPath(name, d), d))) return undefined;
+    // a manifest's bytes never change for its digest: only the repository's link is read each time
+    const cached = this.bodies.get(digestString(d));
+    if (cached) return { digest: d, ...cached };
     try {
-      const body = await this.blobs.read(digest);
-      return { digest, body, mediaType: sniffMediaType(JSON.parse(body.toString('utf8'))) };
+      const body = await this.blobs.read(d);
+      const m = { body, mediaType: sniffMediaType(JSON.parse(body.toString('utf8'))) };
+      this.bodies.set(digestString(d), m, body.length);
+      return { digest: d, ...m };
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -152,6 +158,33 @@ export class ManifestStore {
     const s = { ...summarize(body), size: body.length };
     this.summaries.set(k, s);
     return s;
+  }
+}
+
+/** least recently used entries go first once the bytes held pass the bound */
+class BoundedCache<V> {
+  private entries = new Map<string, { value: V; bytes: number }>();
+  private bytes = 0;
+
+  constructor(private maxBytes: number) {}
+
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e.value;
+  }
+
+  set(key: string, value: V, bytes: number): void {
+    if (bytes > this.maxBytes / 8 || this.entries.has(key)) return;
+    this.entries.set(key, { value, bytes });
+    this.bytes += bytes;
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.bytes -= e.bytes;
+    }
   }
 }
 
