@@ -12,6 +12,7 @@ import { countNetworks, createPhase, readLoop, PORTS_PER_NETWORK } from './lib/l
 import { figures, markdownSection, printTable, writeSection, type SystemResult } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
 import { killStarting, startCloudlet, startNeutron, type Server } from './lib/servers.js';
+import { positive } from './lib/args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** How cloudlet is started (needs `npm run build`). */
@@ -50,15 +51,6 @@ const { values: opt } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-
-function positive(name: string, v: string | undefined, max: number): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > max) {
-    console.error(`--${name} must be a number in (0, ${max}], got ${v}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 if (opt.help) {
   console.log(HELP);

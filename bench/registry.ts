@@ -26,6 +26,7 @@ import {
 import { fmt, writeSection } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
 import { killStarting, startCloudlet, startDockerRegistry, tempDir, type Server } from './lib/servers.js';
+import { positive } from './lib/args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** How cloudlet is started (needs `npx tsc -p .`). */
@@ -66,15 +67,6 @@ const { values: opt } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-
-function positive(name: string, v: string | undefined, max: number): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > max) {
-    console.error(`--${name} must be a number in (0, ${max}], got ${v}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 if (opt.help) {
   console.log(HELP);

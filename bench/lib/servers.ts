@@ -118,20 +118,19 @@ export async function startCloudlet(command: (port: number, dataDir: string) => 
   return { name: 'cloudlet', url, pid: child.pid, note: 'server process + descendants', startSeconds: (performance.now() - t0) / 1000, stop };
 }
 
-/** neutron-server via bench/anchors/neutron-server.sh PORT DIR, which prints "NEUTRON_PID MARIADB_PID". */
-export async function startNeutron(script: string): Promise<Server> {
-  if (!existsSync(script)) throw new Error(`missing ${script}`);
-  const port = await freePort(true);
-  const dir = tempDir('neutron');
+/**
+ * Runs an anchor script `SCRIPT PORT DIR` in a new process group (the script and what it starts share it)
+ * and waits for it to print the PIDs of what it started; installs on first use may take minutes.
+ */
+async function runAnchor(script: string, port: number, tag: string): Promise<{ dir: string; t0: number; pgid: number | undefined; code: number | null; out: string; err: string }> {
+  const dir = tempDir(tag);
   const t0 = performance.now();
-  // detached: the script, neutron-server, its workers and mariadbd share one new process group.
   const child = spawn('bash', [script, String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (child.pid !== undefined) starting.add(child.pid);
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  // The anchor installs packages on first use (minutes), then waits up to 60 s for the API.
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => {
       signal(-child.pid!, 'SIGTERM');
@@ -143,9 +142,18 @@ export async function startNeutron(script: string): Promise<Server> {
     });
   });
   if (child.pid !== undefined) starting.delete(child.pid);
+  return { dir, t0, pgid: child.pid, code, out, err };
+}
+
+/** neutron-server via bench/anchors/neutron-server.sh PORT DIR, which prints "NEUTRON_PID MARIADB_PID". */
+export async function startNeutron(script: string): Promise<Server> {
+  if (!existsSync(script)) throw new Error(`missing ${script}`);
+  const port = await freePort(true);
+  // the anchor installs packages on first use (minutes), then waits up to 60 s for the API
+  const { dir, t0, pgid, code, out, err } = await runAnchor(script, port, 'neutron');
   const [npid, dbpid] = out.trim().split(/\s+/).map(Number);
   const kill = async (): Promise<void> => {
-    await killTrees([npid, dbpid].filter((p): p is number => Number.isInteger(p) && p > 0), child.pid);
+    await killTrees([npid, dbpid].filter((p): p is number => Number.isInteger(p) && p > 0), pgid);
   };
   const stop = async (): Promise<void> => {
     await kill();
@@ -172,30 +180,10 @@ export async function startNeutron(script: string): Promise<Server> {
 export async function startDockerRegistry(script: string): Promise<Server> {
   if (!existsSync(script)) throw new Error(`missing ${script}`);
   const port = await freePort();
-  const dir = tempDir('distribution');
-  const t0 = performance.now();
-  // detached: the script and the registry it starts share one new process group.
-  const child = spawn('bash', [script, String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  if (child.pid !== undefined) starting.add(child.pid);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  // apt-get waits up to 600 s for the dpkg lock, then installs.
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => {
-      signal(-child.pid!, 'SIGTERM');
-      resolve(null);
-    }, 900_000);
-    child.once('close', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
-  if (child.pid !== undefined) starting.delete(child.pid);
+  const { dir, t0, pgid, code, out, err } = await runAnchor(script, port, 'distribution');
   const pid = Number(out.trim());
   const kill = async (): Promise<void> => {
-    await killTrees(Number.isInteger(pid) && pid > 0 ? [pid] : [], child.pid);
+    await killTrees(Number.isInteger(pid) && pid > 0 ? [pid] : [], pgid);
   };
   const stop = async (): Promise<void> => {
     await kill();
