@@ -57,14 +57,7 @@ const startUpload: Handler = async (ctx, req, reply, m) => {
   const digestParam = m.query.get('digest');
   if (digestParam !== null) {
     const d = requireDigest(digestParam);
-    const id = await ctx.uploads.start(m.name);
-    try {
-      await ctx.uploads.complete(m.name, id, d, req.raw);
-    } catch (e) {
-      // the client never learnt this session's id: nothing can resume it
-      await ctx.uploads.discard(m.name, id).catch(() => {});
-      throw e;
-    }
+    await ctx.uploads.putWhole(m.name, d, req.raw);
     const digest = digestString(d);
     return reply.code(201).header('Location', blobLocation(m.name, digest)).header('Docker-Content-Digest', digest).header('Content-Length', '0').send();
   }

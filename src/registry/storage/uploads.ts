@@ -11,7 +11,7 @@ import type { BlobStore } from './blobs.js';
 import { digestStream, newHash, type Digest } from './digest.js';
 import { isNotFound, type StorageDriver } from './driver.js';
 import { KeyedMutex } from './mutex.js';
-import { REPOSITORIES, uploadDataPath, uploadPath, uploadsPath, uploadStartedAtPath } from './paths.js';
+import { blobDataPath, blobDir, REPOSITORIES, uploadDataPath, uploadPath, uploadStartedAtPath } from './paths.js';
 
 export interface ChunkRange {
   start: number;
@@ -116,6 +116,32 @@ export class UploadStore {
     });
   }
 
+  /**
+   * A monolithic upload (POST ?digest=): the client will never resume it, so no
+   * session is persisted; the bytes go to a temp file beside the blob, are
+   * verified, and only then become the blob (or are dropped when it exists).
+   */
+  async putWhole(name: string, d: Digest, body: Readable): Promise<void> {
+    const w = await this.driver.writer(blobDataPath(d), false);
+    const hash = newHash(d.algorithm);
+    try {
+      for await (const chunk of body) {
+        await w.write(chunk as Buffer);
+        hash.update(chunk as Buffer);
+      }
+      const actual = hash.digest('hex');
+      if (actual !== d.hex) throw regError('DIGEST_INVALID', { expected: `${d.algorithm}:${d.hex}`, actual: `${d.algorithm}:${actual}` });
+    } catch (e) {
+      await w.cancel();
+      // a refused upload leaves no trace, not even the directory made for it
+      await this.driver.deleteEmptyDirectories(blobDir(d), '/').catch(() => {});
+      throw e;
+    }
+    if ((await this.blobs.size(d)) === undefined) await w.commit();
+    else await w.cancel();
+    await this.blobs.link(name, d);
+  }
+
   async cancel(name: string, id: string): Promise<void> {
     await this.locks.run(key(name, id), async () => {
       await this.status(name, id);
@@ -123,16 +149,6 @@ export class UploadStore {
     });
   }
 
-  /**
-   * drops a session the client never learnt of (a refused monolithic upload), and the
-   * repository directories it alone made: a refused push leaves no trace
-   */
-  async discard(name: string, id: string): Promise<void> {
-    await this.locks.run(key(name, id), async () => {
-      await this.remove(name, id);
-      await this.driver.deleteEmptyDirectories(uploadsPath(name), REPOSITORIES);
-    });
-  }
 
   /** removes every session older than the expiry; returns how many */
   async purgeExpired(now = new Date()): Promise<number> {
