@@ -12,7 +12,7 @@ import { countNetworks, createPhase, readLoop, PORTS_PER_NETWORK } from './lib/l
 import { figures, markdownSection, printTable, writeSection, type SystemResult } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
 import { killStarting, startCloudlet, startNeutron, type Server } from './lib/servers.js';
-import { positive } from './lib/args.js';
+import { log, positive } from './lib/args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** How cloudlet is started (needs `npm run build`). */
@@ -64,8 +64,6 @@ if (opt.url === undefined && !existsSync(CLOUDLET_ENTRY)) {
   console.error(`${CLOUDLET_ENTRY} is missing: run npm run build first`);
   process.exit(1);
 }
-
-const log = (s: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 // Servers this process started, stopped on every way out.
 const running = new Set<Server>();

@@ -26,7 +26,7 @@ import {
 import { fmt, writeSection } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
 import { killStarting, startCloudlet, startDockerRegistry, tempDir, type Server } from './lib/servers.js';
-import { positive } from './lib/args.js';
+import { log, positive } from './lib/args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** How cloudlet is started (needs `npx tsc -p .`). */
@@ -82,8 +82,6 @@ if (!existsSync(CLOUDLET_ENTRY)) {
   console.error(`${CLOUDLET_ENTRY} is missing: run npx tsc -p . first`);
   process.exit(1);
 }
-
-const log = (s: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 // Servers this process started, stopped on every way out.
 const running = new Set<Server>();

@@ -7,3 +7,6 @@ export function positive(name: string, v: string | undefined, max: number): numb
   }
   return n;
 }
+
+/** progress on stderr, stamped with the time of day, so the table on stdout stays clean */
+export const log = (s: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);

@@ -5,17 +5,14 @@
 // test/support/containers.ts for the flags this machine needs).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import bcrypt from 'bcryptjs';
-import { createLogger } from '../../src/common/logging.js';
-import { startRegistry as startConfiguredRegistry, type RunningRegistry } from '../../src/cli/registry.js';
-import { makeSelfSignedCert } from '../../src/registry/cert.js';
-import { loadRegistryConfig } from '../../src/registry/config.js';
+import type { RunningRegistry } from '../../src/cli/registry.js';
 import { BUSYBOX, buildBusyboxImage, requireBusyboxImageTools, type BusyboxImage } from '../support/busybox-image.js';
 import { containerTools, PODMAN_RUN_FLAGS, requireContainerTools, type ContainerTools } from '../support/containers.js';
 import { request, sha256, startRegistry, tempRoot, type Running } from './helpers.js';
+import { startSecureRegistry } from './secure-registry.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -161,24 +158,7 @@ describe('podman and buildah over TLS with Basic auth (--cert-dir, --creds)', { 
     work = await tempRoot();
     image = await buildBusyboxImage(work.root, 'v1');
     tools = await containerTools(join(work.root, 'tools'));
-    const dir = join(work.root, 'registry');
-    await makeSelfSignedCert({ outDir: join(dir, 'certs') });
-    // a cert dir holds CA certificates as *.crt (a *.key there would want a client *.cert)
-    caDir = join(work.root, 'ca');
-    mkdirSync(caDir);
-    copyFileSync(join(dir, 'certs', 'domain.crt'), join(caDir, 'ca.crt'));
-    mkdirSync(join(dir, 'auth'));
-    writeFileSync(join(dir, 'auth', 'htpasswd'), `testuser:${bcrypt.hashSync('testpassword', 5).replace(/^\$2b/, '$2y')}\n`);
-    const env = {
-      REGISTRY_HTTP_ADDR: '127.0.0.1:0',
-      REGISTRY_HTTP_TLS_CERTIFICATE: 'certs/domain.crt',
-      REGISTRY_HTTP_TLS_KEY: 'certs/domain.key',
-      REGISTRY_AUTH: 'htpasswd',
-      REGISTRY_AUTH_HTPASSWD_REALM: 'Registry Realm',
-      REGISTRY_AUTH_HTPASSWD_PATH: 'auth/htpasswd',
-      REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: 'data',
-    };
-    registry = await startConfiguredRegistry(loadRegistryConfig({ env, dataDir: join(dir, 'unused'), cwd: dir }), createLogger('silent'));
+    ({ registry, caDir } = await startSecureRegistry(join(work.root, 'registry')));
   });
   after(async () => {
     await registry?.stop();

@@ -19,7 +19,7 @@ import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { request, type Res } from './helpers.js';
+import { request } from './helpers.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -149,27 +149,6 @@ class Generated {
   }
 }
 
-/** a request whose body is streamed (chunked transfer unless Content-Length is set) */
-function streamRequest(port: number, method: string, path: string, body: Readable, headers: Record<string, string> = {}): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const b = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, json: () => JSON.parse(b.toString('utf8')) });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', (e) => {
-      body.destroy();
-      reject(e);
-    });
-    body.on('error', (e) => req.destroy(e));
-    body.pipe(req);
-  });
-}
-
 /** streams a blob down and hashes it; nothing is kept */
 function pullDigest(port: number, path: string): Promise<{ status: number; size: number; digest: string }> {
   return new Promise((resolve, reject) => {
@@ -255,7 +234,7 @@ describe('registry faults (a child process)', { timeout: 180_000 }, () => {
     // a chunked PATCH of the whole 200 MiB; the source stops after 100 MiB
     let paused = false;
     const body = data.stream(0, data.size, half, () => (paused = true));
-    const patch = streamRequest(srv.port, 'PATCH', location, body, { 'Content-Type': 'application/octet-stream' });
+    const patch = request(srv.port, 'PATCH', location, body, { 'Content-Type': 'application/octet-stream' });
     patch.catch(() => {}); // observed below
     await waitFor('100 MiB to reach the server', async () => paused && (await stat(uploadData)).size === half, 30_000);
 
@@ -295,7 +274,7 @@ describe('registry faults (a child process)', { timeout: 180_000 }, () => {
     assert.equal((await stat(uploadData)).size, half);
 
     // the rest, then the digest: the right blob
-    const rest = await streamRequest(srv.port, 'PATCH', location, data.stream(half, data.size), {
+    const rest = await request(srv.port, 'PATCH', location, data.stream(half, data.size), {
       'Content-Type': 'application/octet-stream',
       'Content-Range': `${half}-${data.size - 1}`,
       'Content-Length': String(data.size - half),
@@ -326,7 +305,7 @@ describe('registry faults (a child process)', { timeout: 180_000 }, () => {
     const location = String(started.headers.location);
     const uploadDir = join(root, V2, 'repositories/gone/_uploads', id);
     let paused = false;
-    const patch = streamRequest(srv.port, 'PATCH', location, data.stream(0, data.size, 8 * MiB, () => (paused = true)));
+    const patch = request(srv.port, 'PATCH', location, data.stream(0, data.size, 8 * MiB, () => (paused = true)));
     patch.catch(() => {});
     await waitFor('8 MiB to reach the server', async () => paused && (await stat(join(uploadDir, 'data'))).size === 8 * MiB, 30_000);
     await srv.kill('SIGKILL');
@@ -367,7 +346,7 @@ describe('registry faults (a child process)', { timeout: 180_000 }, () => {
       const body = data.stream();
       body.on('data', (c: Buffer) => h.update(c));
       body.pause();
-      const patched = await streamRequest(srv.port, 'PATCH', String(started.headers.location), body, { 'Content-Type': 'application/octet-stream' });
+      const patched = await request(srv.port, 'PATCH', String(started.headers.location), body, { 'Content-Type': 'application/octet-stream' });
       assert.equal(patched.status, 202);
       assert.equal(patched.headers.range, `0-${data.size - 1}`);
       const digest = `sha256:${h.digest('hex')}`;

@@ -2,6 +2,7 @@
 // so paths like /v2/../x reach the server exactly as written).
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,8 @@ export interface Res {
   json(): any;
 }
 
-export function request(port: number, method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Res> {
+/** a Readable body is streamed (chunked transfer unless Content-Length is set) */
+export function request(port: number, method: string, path: string, body?: Buffer | string | Readable, headers: Record<string, string> = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -47,6 +49,15 @@ export function request(port: number, method: string, path: string, body?: Buffe
       });
       res.on('error', reject);
     });
+    if (body instanceof Readable) {
+      req.on('error', (e) => {
+        body.destroy();
+        reject(e);
+      });
+      body.on('error', (e) => req.destroy(e));
+      body.pipe(req);
+      return;
+    }
     req.on('error', reject);
     req.end(body);
   });

@@ -71,7 +71,7 @@ describe('registry server', () => {
     const good = `Basic ${Buffer.from('u:p').toString('base64')}`;
     const reg = await startRegistry(root, { auth: { realm: 'cloudlet', check: async (h) => h === good } });
     try {
-      for (const headers of [{}, { Authorization: 'Basic d3Jvbmc6d3Jvbmc=' }]) {
+      for (const headers of [{}, { Authorization: 'Basic d3Jvbmc6d3Jvbmc=' }] as Array<Record<string, string>>) {
         const r = await request(reg.port, 'GET', '/v2/', undefined, headers);
         assert.equal(r.status, 401);
         assert.equal(r.headers['www-authenticate'], 'Basic realm="cloudlet"');

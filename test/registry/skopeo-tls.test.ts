@@ -3,17 +3,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import bcrypt from 'bcryptjs';
-import { createLogger } from '../../src/common/logging.js';
-import { startRegistry, type RunningRegistry } from '../../src/cli/registry.js';
-import { makeSelfSignedCert } from '../../src/registry/cert.js';
-import { loadRegistryConfig } from '../../src/registry/config.js';
+import type { RunningRegistry } from '../../src/cli/registry.js';
 import { requireTool } from '../support/backends.js';
+import { startSecureRegistry } from './secure-registry.js';
 
 const exec = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'cloudlet-skopeo-'));
@@ -54,25 +51,7 @@ before(async () => {
   requireTool('skopeo', 'skopeo');
   requireTool('openssl', 'openssl');
   requireTool('tar', 'tar');
-  const certs = join(dir, 'certs');
-  await makeSelfSignedCert({ outDir: certs });
-  // skopeo's cert dir takes *.crt as roots; domain.key there would want a client domain.cert
-  caDir = join(dir, 'ca');
-  mkdirSync(caDir);
-  copyFileSync(join(certs, 'domain.crt'), join(caDir, 'ca.crt'));
-  mkdirSync(join(dir, 'auth'));
-  writeFileSync(join(dir, 'auth', 'htpasswd'), `testuser:${bcrypt.hashSync('testpassword', 5).replace(/^\$2b/, '$2y')}\n`);
-  const env = {
-    REGISTRY_HTTP_ADDR: '127.0.0.1:0',
-    REGISTRY_HTTP_TLS_CERTIFICATE: 'certs/domain.crt',
-    REGISTRY_HTTP_TLS_KEY: 'certs/domain.key',
-    REGISTRY_AUTH: 'htpasswd',
-    REGISTRY_AUTH_HTPASSWD_REALM: 'Registry Realm',
-    REGISTRY_AUTH_HTPASSWD_PATH: 'auth/htpasswd',
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: 'data',
-  };
-  const cfg = loadRegistryConfig({ env, dataDir: join(dir, 'unused'), cwd: dir });
-  registry = await startRegistry(cfg, createLogger('silent'));
+  ({ registry, caDir } = await startSecureRegistry(dir));
   ociLayout(join(dir, 'image'));
 });
 

@@ -163,7 +163,6 @@ class NewFileWriter implements FileWriter {
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fh, chunk);
     this.written += chunk.length;
-    streamed(chunk.length);
   }
   async commit(): Promise<void> {
     await this.fh.sync();
@@ -190,7 +189,6 @@ class AppendWriter implements FileWriter {
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fh, chunk);
     this.written += chunk.length;
-    streamed(chunk.length);
   }
   async commit(): Promise<void> {
     await this.fh.sync();
@@ -206,12 +204,14 @@ class AppendWriter implements FileWriter {
   }
 }
 
+/** writes all of it, and counts it as streamed (see memory.ts) */
 async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
   let off = 0;
   while (off < chunk.length) {
     const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
     off += bytesWritten;
   }
+  streamed(chunk.length);
 }
 
 /** creates the file, and its directory first when missing (again should an empty directory be pruned in between) */
