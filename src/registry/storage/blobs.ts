@@ -1,9 +1,9 @@
 // Content-addressed blobs shared by every repository, and the per-repository
 // links (_layers) that make a blob visible in one repository.
 import type { Readable } from 'node:stream';
-import { isNotFound, type StorageDriver } from './driver.js';
+import { isNotFound, type StorageDriver, type SyncBatch } from './driver.js';
 import { digestString, parseDigest, type Digest } from './digest.js';
-import { blobDataPath, layerLinkDir, layerLinkPath } from './paths.js';
+import { blobDataPath, blobDir, layerLinkDir, layerLinkPath } from './paths.js';
 
 export class BlobStore {
   constructor(private driver: StorageDriver) {}
@@ -33,8 +33,11 @@ export class BlobStore {
     return this.driver.getContent(blobDataPath(d));
   }
 
-  async link(name: string, d: Digest): Promise<void> {
-    await this.driver.putContent(layerLinkPath(name, d), digestString(d));
+  /** with a batch, durable once it is flushed */
+  async link(name: string, d: Digest, batch?: SyncBatch): Promise<void> {
+    const b = batch ?? this.driver.batch();
+    await this.driver.putDerived(layerLinkPath(name, d), digestString(d), b);
+    if (!batch) await b.flush();
   }
 
   /** false when the repository did not link it */
@@ -49,15 +52,16 @@ export class BlobStore {
   }
 
   /** stores small content (a manifest) whose digest the caller computed */
-  async putVerified(d: Digest, data: Buffer): Promise<void> {
-    if ((await this.size(d)) === data.length) return;
-    await this.driver.putContent(blobDataPath(d), data);
+  async putVerified(d: Digest, data: Buffer, batch: SyncBatch): Promise<void> {
+    if ((await this.size(d)) === data.length) return this.driver.syncLater(blobDir(d), batch);
+    await this.driver.putContent(blobDataPath(d), data, batch);
   }
 
   /** makes a verified upload's data the blob: one rename, after the upload was fsync'd */
-  async adopt(uploadData: string, d: Digest): Promise<void> {
-    if ((await this.size(d)) !== undefined) return; // same digest, same bytes: keep the one readers may hold
-    await this.driver.move(uploadData, blobDataPath(d));
+  async adopt(uploadData: string, d: Digest, batch: SyncBatch): Promise<void> {
+    // same digest, same bytes: keep the one readers may hold (its rename may not be flushed yet)
+    if ((await this.size(d)) !== undefined) return this.driver.syncLater(blobDir(d), batch);
+    await this.driver.move(uploadData, blobDataPath(d), batch);
   }
 }
 

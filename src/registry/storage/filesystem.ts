@@ -3,11 +3,12 @@
 // or the new, never a part. Driver paths are checked segment by segment so no
 // path, however built, resolves outside the root.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { InvalidPathError, PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver } from './driver.js';
+import { promisify } from 'node:util';
+import { InvalidPathError, PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver, type SyncBatch } from './driver.js';
 import { streamed } from './memory.js';
 
 /** temp files start with this; no registry path segment can (names, tags and digests begin with [a-zA-Z0-9_]) */
@@ -31,15 +32,59 @@ export class FilesystemDriver implements StorageDriver {
     return await notFound(path, async () => readSmallSync(full) ?? (await readFile(full)));
   }
 
-  async putContent(path: string, content: Buffer | string): Promise<void> {
+  async putContent(path: string, content: Buffer | string, batch?: SyncBatch): Promise<void> {
     const w = await this.writer(path, false);
     try {
       await w.write(typeof content === 'string' ? Buffer.from(content) : content);
-      await w.commit();
+      await w.commit(batch);
     } catch (e) {
       await w.cancel();
       throw e;
     }
+  }
+
+  // Done with blocking calls: a link file is a few dozen bytes, and the thread-pool
+  // round trips of open, read, write and close cost more than the work itself.
+  async putDerived(path: string, content: string, batch: SyncBatch): Promise<void> {
+    const full = this.full(path);
+    const b = own(batch);
+    const want = Buffer.from(content);
+    for (let attempt = 0; ; attempt++) {
+      const have = readIfPresentSync(full);
+      if (have !== undefined && have.equals(want)) break; // fsync'd below all the same: its writer may not have flushed yet
+      if (have !== undefined || attempt > 0) return this.putContent(path, want, batch); // torn or foreign: replaced atomically
+      const created = mkdirSync(dirname(full), { recursive: true });
+      let fd: number;
+      try {
+        fd = openSync(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // written by a concurrent put: read it again
+        throw e;
+      }
+      try {
+        writeSync(fd, want);
+      } finally {
+        closeSync(fd);
+      }
+      b.addCreated(created, dirname(full));
+      break;
+    }
+    b.addFile(full);
+    b.addDir(dirname(full));
+  }
+
+  async putTransient(path: string, content: string): Promise<void> {
+    const full = this.full(path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+
+  batch(): SyncBatch {
+    return new FsSyncBatch();
+  }
+
+  syncLater(path: string, batch: SyncBatch): void {
+    own(batch).addFile(this.full(path));
   }
 
   async reader(path: string, offset = 0, end?: number): Promise<Readable> {
@@ -57,14 +102,16 @@ export class FilesystemDriver implements StorageDriver {
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const target = this.full(path);
+    let created: string | undefined;
+    const made = (first: string) => (created ??= first);
     if (append) {
-      const fh = await inDirectory(target, () => open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644));
+      const fh = await inDirectory(target, () => open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644), made);
       const start = (await fh.stat()).size;
-      return new AppendWriter(fh, target, start);
+      return new AppendWriter(fh, target, start, created);
     }
     const temp = join(dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
-    const fh = await inDirectory(temp, () => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644));
-    return new NewFileWriter(fh, temp, target);
+    const fh = await inDirectory(temp, () => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644), made);
+    return new NewFileWriter(fh, temp, target, created);
   }
 
   async deleteEmptyDirectories(path: string, stop: string): Promise<void> {
@@ -91,12 +138,15 @@ export class FilesystemDriver implements StorageDriver {
     return names.filter((n) => !n.startsWith(TEMP_PREFIX)).sort().map((n) => `${base}/${n}`);
   }
 
-  async move(source: string, dest: string): Promise<void> {
+  async move(source: string, dest: string, batch?: SyncBatch): Promise<void> {
     const from = this.full(source);
     const to = this.full(dest);
-    await mkdir(dirname(to), { recursive: true });
+    const created = await mkdir(dirname(to), { recursive: true });
     await notFound(source, () => rename(from, to));
-    await syncDir(dirname(to));
+    const b = batch ? own(batch) : new FsSyncBatch();
+    b.addCreated(created, dirname(to));
+    b.addDir(dirname(to));
+    if (!batch) await b.flush();
   }
 
   async delete(path: string): Promise<void> {
@@ -153,10 +203,63 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
+/** fsyncs files and directories by OS path, all at once */
+class FsSyncBatch implements SyncBatch {
+  private paths = new Set<string>();
+
+  addFile(full: string): void {
+    this.paths.add(full);
+  }
+
+  addDir(full: string): void {
+    this.paths.add(full);
+  }
+
+  /** a directory made by mkdir -p is durable once its parent is: `first` is the first one made, `last` the deepest */
+  addCreated(first: string | undefined, last: string): void {
+    if (first === undefined) return;
+    for (let dir = last; dir.length >= first.length && dir !== dirname(dir); dir = dirname(dir)) this.paths.add(dirname(dir));
+  }
+
+  async flush(): Promise<void> {
+    const paths = [...this.paths];
+    this.paths.clear();
+    await Promise.all(paths.map(fsyncPath));
+  }
+}
+
+function own(batch: SyncBatch): FsSyncBatch {
+  if (!(batch instanceof FsSyncBatch)) throw new TypeError('a sync batch of another driver');
+  return batch;
+}
+
+const fsyncFd = promisify(fsync);
+
+/** open and close block (they are short); the fsync itself runs on the thread pool */
+async function fsyncPath(full: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(full, constants.O_RDONLY);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // removed since: nothing left to make durable
+    throw e;
+  }
+  try {
+    await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 class NewFileWriter implements FileWriter {
   private written = 0;
   private done = false;
-  constructor(private fh: FileHandle, private temp: string, private target: string) {}
+  constructor(
+    private fh: FileHandle,
+    private temp: string,
+    private target: string,
+    private createdDir: string | undefined,
+  ) {}
   size(): number {
     return this.written;
   }
@@ -164,13 +267,16 @@ class NewFileWriter implements FileWriter {
     await writeAll(this.fh, chunk);
     this.written += chunk.length;
   }
-  async commit(): Promise<void> {
+  async commit(batch?: SyncBatch): Promise<void> {
     await this.fh.sync();
     await this.fh.close();
     this.done = true;
     // the temp file sits in the target's directory, which therefore still exists
     await rename(this.temp, this.target);
-    await syncDir(dirname(this.target));
+    const b = batch ? own(batch) : new FsSyncBatch();
+    b.addCreated(this.createdDir, dirname(this.target));
+    b.addDir(dirname(this.target));
+    if (!batch) await b.flush();
   }
   async cancel(): Promise<void> {
     if (!this.done) await this.fh.close().catch(() => {});
@@ -182,7 +288,12 @@ class NewFileWriter implements FileWriter {
 class AppendWriter implements FileWriter {
   private written = 0;
   private closed = false;
-  constructor(private fh: FileHandle, private target: string, private start: number) {}
+  constructor(
+    private fh: FileHandle,
+    private target: string,
+    private start: number,
+    private createdDir: string | undefined,
+  ) {}
   size(): number {
     return this.start + this.written;
   }
@@ -190,8 +301,12 @@ class AppendWriter implements FileWriter {
     await writeAll(this.fh, chunk);
     this.written += chunk.length;
   }
-  async commit(): Promise<void> {
-    await this.fh.sync();
+  /** the file may have been created by this writer: its directory entry is made durable too */
+  async commit(batch?: SyncBatch): Promise<void> {
+    const b = batch ? own(batch) : new FsSyncBatch();
+    b.addCreated(this.createdDir, dirname(this.target));
+    b.addDir(dirname(this.target));
+    await Promise.all([this.fh.sync(), batch ? undefined : b.flush()]);
     await this.close();
   }
   async cancel(): Promise<void> {
@@ -215,24 +330,26 @@ async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
 }
 
 /** creates the file, and its directory first when missing (again should an empty directory be pruned in between) */
-async function inDirectory<T>(file: string, create: () => Promise<T>): Promise<T> {
+async function inDirectory<T>(file: string, create: () => Promise<T>, made?: (first: string) => void): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await create();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
     }
-    await mkdir(dirname(file), { recursive: true });
+    const first = await mkdir(dirname(file), { recursive: true });
+    if (first !== undefined) made?.(first);
   }
 }
 
-/** a rename is durable only once its directory is */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY);
+/** the file's bytes, or undefined when there is no such file */
+function readIfPresentSync(full: string): Buffer | undefined {
   try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+    return readSmallSync(full);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
   }
 }
 

@@ -45,16 +45,20 @@ export class ManifestStore {
     for (const c of parsed.children) {
       if (!(await this.exists(name, c))) throw regError('MANIFEST_BLOB_UNKNOWN', { digest: digestString(c) });
     }
-    await this.blobs.putVerified(digest, body);
-    await this.driver.putContent(revisionLinkPath(name, digest), digestString(digest));
+    const batch = this.driver.batch();
+    await this.blobs.putVerified(digest, body, batch);
+    await this.driver.putDerived(revisionLinkPath(name, digest), digestString(digest), batch);
+    await batch.flush(); // the manifest is durable before a tag can name it
     if ('tag' in ref) await this.tag(name, ref.tag, digest);
     return { digest, subject: parsed.subject };
   }
 
   async tag(name: string, tag: string, d: Digest): Promise<void> {
     await this.tagLocks.run(`${name}\0${tag}`, async () => {
-      await this.driver.putContent(tagIndexLinkPath(name, tag, d), digestString(d));
-      await this.driver.putContent(tagCurrentLinkPath(name, tag), digestString(d));
+      const batch = this.driver.batch();
+      await this.driver.putDerived(tagIndexLinkPath(name, tag, d), digestString(d), batch);
+      await this.driver.putContent(tagCurrentLinkPath(name, tag), digestString(d), batch);
+      await batch.flush();
     });
   }
 

@@ -1,12 +1,18 @@
 // Upload sessions, kept where distribution keeps them
-// (repositories/<name>/_uploads/<uuid>/{data,startedat}): the data file's size is
-// the session's offset, so a session outlives a restart with nothing else on disk.
-// The digest is computed while bytes stream in when the session ran in this
-// process from its first byte; otherwise (after a restart, or for sha512) the
-// data is hashed again on completion.
+// (repositories/<name>/_uploads/<uuid>/{startedat,data}): the data file's size is
+// the session's offset (no data file yet: nothing received), so a session outlives
+// a restart with nothing else on disk. The digest is computed while bytes stream in
+// when the session ran in this process from its first byte; otherwise (after a
+// restart, or for sha512) the data is hashed again on completion.
+//
+// Durability: bytes are fsync'd before a PATCH or PUT acknowledges them, and a blob
+// and its link before the PUT answers 201. A session's startedat alone is written
+// without an fsync: a power failure before the first byte was accepted loses an empty
+// session, which the client starts again (BLOB_UPLOAD_UNKNOWN); it is made durable
+// with the session's first bytes.
 import { randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { regError } from '../api/errors.js';
+import { RegistryError, regError } from '../api/errors.js';
 import type { BlobStore } from './blobs.js';
 import { digestStream, newHash, type Digest } from './digest.js';
 import { isNotFound, type StorageDriver } from './driver.js';
@@ -33,8 +39,7 @@ export class UploadStore {
 
   async start(name: string): Promise<string> {
     const id = randomUUID();
-    await this.driver.putContent(uploadStartedAtPath(name, id), rfc3339(new Date()));
-    await this.driver.putContent(uploadDataPath(name, id), Buffer.alloc(0));
+    await this.driver.putTransient(uploadStartedAtPath(name, id), rfc3339(new Date()));
     this.hashers.set(key(name, id), { hash: newHash('sha256'), offset: 0 });
     return id;
   }
@@ -45,7 +50,13 @@ export class UploadStore {
     let size: number;
     try {
       started = new Date((await this.driver.getContent(uploadStartedAtPath(name, id))).toString('utf8').trim());
-      size = (await this.driver.stat(uploadDataPath(name, id))).size;
+      size = await this.driver.stat(uploadDataPath(name, id)).then(
+        (info) => info.size,
+        (e) => {
+          if (isNotFound(e)) return 0; // created with the first bytes
+          throw e;
+        },
+      );
     } catch (e) {
       if (isNotFound(e)) throw regError('BLOB_UPLOAD_UNKNOWN', { uuid: id });
       throw e;
@@ -85,7 +96,11 @@ export class UploadStore {
           headers: { Range: rangeHeader(size) },
         });
       }
-      await w.commit();
+      const batch = this.driver.batch();
+      // the session's start becomes durable with its first accepted bytes
+      if (size === 0) this.driver.syncLater(uploadStartedAtPath(name, id), batch);
+      await w.commit(batch);
+      await batch.flush();
     } catch (e) {
       this.hashers.delete(k); // the hash saw bytes the file no longer has
       await w.cancel();
@@ -98,6 +113,16 @@ export class UploadStore {
   /** appends the last chunk if any, verifies the digest, and makes the blob visible in `name` */
   async complete(name: string, id: string, d: Digest, body?: Readable, range?: ChunkRange): Promise<number> {
     return this.locks.run(key(name, id), async () => {
+      if (body && (await this.status(name, id)) === 0) {
+        // nothing received before this PUT: its body is the whole blob, written beside the
+        // blob's place as a monolithic upload is (no session data file to write and move)
+        const size = await this.writeWhole(name, d, body, range).catch(async (e) => {
+          if (e instanceof RegistryError && e.code === 'DIGEST_INVALID') await this.remove(name, id);
+          throw e;
+        });
+        await this.remove(name, id);
+        return size;
+      }
       const size = body ? await this.appendLocked(name, id, body, range) : await this.status(name, id);
       const k = key(name, id);
       const hashed = this.hashers.get(k);
@@ -109,8 +134,10 @@ export class UploadStore {
         await this.remove(name, id); // nothing of a wrong upload is kept
         throw regError('DIGEST_INVALID', { expected: `${d.algorithm}:${d.hex}`, actual: `${d.algorithm}:${actual}` });
       }
-      await this.blobs.adopt(uploadDataPath(name, id), d);
-      await this.blobs.link(name, d);
+      const batch = this.driver.batch();
+      await this.blobs.adopt(uploadDataPath(name, id), d, batch);
+      await this.blobs.link(name, d, batch);
+      await batch.flush();
       await this.remove(name, id);
       return size;
     });
@@ -118,16 +145,32 @@ export class UploadStore {
 
   /**
    * A monolithic upload (POST ?digest=): the client will never resume it, so no
-   * session is persisted; the bytes go to a temp file beside the blob, are
-   * verified, and only then become the blob (or are dropped when it exists).
+   * session is persisted.
    */
   async putWhole(name: string, d: Digest, body: Readable): Promise<void> {
+    await this.writeWhole(name, d, body);
+  }
+
+  /**
+   * The bytes go to a temp file beside the blob, are verified, and only then become
+   * the blob (or are dropped when it exists); returns how many there were. With a
+   * range, the body must be exactly that range of a new upload (RANGE_INVALID, and
+   * nothing kept, otherwise).
+   */
+  private async writeWhole(name: string, d: Digest, body: Readable, range?: ChunkRange): Promise<number> {
+    if (range && range.start !== 0) {
+      body.resume();
+      throw regError('RANGE_INVALID', { expectedStart: 0, start: range.start }, { headers: { Range: rangeHeader(0) } });
+    }
     const w = await this.driver.writer(blobDataPath(d), false);
     const hash = newHash(d.algorithm);
     try {
       for await (const chunk of body) {
         await w.write(chunk as Buffer);
         hash.update(chunk as Buffer);
+      }
+      if (range && w.size() !== range.end + 1) {
+        throw regError('RANGE_INVALID', { expectedLength: range.end + 1, received: w.size() }, { headers: { Range: rangeHeader(0) } });
       }
       const actual = hash.digest('hex');
       if (actual !== d.hex) throw regError('DIGEST_INVALID', { expected: `${d.algorithm}:${d.hex}`, actual: `${d.algorithm}:${actual}` });
@@ -137,9 +180,15 @@ export class UploadStore {
       await this.driver.deleteEmptyDirectories(blobDir(d), '/').catch(() => {});
       throw e;
     }
-    if ((await this.blobs.size(d)) === undefined) await w.commit();
-    else await w.cancel();
-    await this.blobs.link(name, d);
+    const batch = this.driver.batch();
+    if ((await this.blobs.size(d)) === undefined) await w.commit(batch);
+    else {
+      await w.cancel();
+      this.driver.syncLater(blobDir(d), batch); // as adopt(): its writer may not have flushed yet
+    }
+    await this.blobs.link(name, d, batch);
+    await batch.flush();
+    return w.size();
   }
 
   async cancel(name: string, id: string): Promise<void> {
