@@ -24,6 +24,8 @@ export interface FileWriter {
   /** bytes in the file so far, including what an appending writer started from */
   size(): number;
   write(chunk: Buffer): Promise<void>;
+  /** make what was written so far durable now, so that a commit after it has only its rename left to do */
+  sync(): Promise<void>;
   /**
    * make the content durable (and, for a new file, visible); with a batch, the
    * directory entry of a new file is made durable by the batch's flush

@@ -70,6 +70,7 @@ export function openInDirectory(file: string, flags: number, made: (first: strin
 /** a new file under a temp name, renamed onto its target by commit() */
 export class NewFileWriter implements FileWriter {
   private written = 0;
+  private synced = -1;
   private closed = false;
   constructor(
     private fd: number,
@@ -84,8 +85,12 @@ export class NewFileWriter implements FileWriter {
     await writeAll(this.fd, chunk);
     this.written += chunk.length;
   }
-  async commit(batch?: SyncBatch): Promise<void> {
+  async sync(): Promise<void> {
     await fsyncFd(this.fd);
+    this.synced = this.written;
+  }
+  async commit(batch?: SyncBatch): Promise<void> {
+    if (this.synced !== this.written) await fsyncFd(this.fd);
     this.close();
     // the temp file sits in the target's directory, which therefore still exists
     renameSync(this.temp, this.target);
@@ -120,6 +125,9 @@ export class AppendWriter implements FileWriter {
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fd, chunk);
     this.written += chunk.length;
+  }
+  async sync(): Promise<void> {
+    await fsyncFd(this.fd);
   }
   /** the file may have been created by this writer: its directory entry goes into the batch too */
   async commit(batch?: SyncBatch): Promise<void> {

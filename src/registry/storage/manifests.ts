@@ -4,7 +4,7 @@
 import { regError } from '../api/errors.js';
 import { readLink, type BlobStore } from './blobs.js';
 import { digestOf, digestString, type Digest } from './digest.js';
-import { isNotFound, type StorageDriver } from './driver.js';
+import { isNotFound, type StorageDriver, type SyncBatch } from './driver.js';
 import { parseManifest, sniffMediaType, summarize, type Descriptor } from './manifest-types.js';
 import { KeyedMutex } from './mutex.js';
 import {
@@ -45,21 +45,54 @@ export class ManifestStore {
     for (const c of parsed.children) {
       if (!(await this.exists(name, c))) throw regError('MANIFEST_BLOB_UNKNOWN', { digest: digestString(c) });
     }
-    const batch = this.driver.batch();
-    await this.blobs.putVerified(digest, body, batch);
-    await this.driver.putDerived(revisionLinkPath(name, digest), digestString(digest), batch);
-    await batch.flush(); // the manifest is durable before a tag can name it
-    if ('tag' in ref) await this.tag(name, ref.tag, digest);
+    // Three steps, each a set of fsyncs run together: the manifest's bytes (and the tag's
+    // new current link, still under a temp name); the manifest made visible with its
+    // revision link (and the tag's history entry); then the tag moved onto it, so a tag
+    // never names a manifest that a crash could lose.
+    const tagging = 'tag' in ref ? await this.startTag(name, ref.tag, digest) : undefined;
+    try {
+      const batch = this.driver.batch();
+      await Promise.all([this.blobs.putVerified(digest, body, batch), tagging?.sync()]);
+      await this.driver.putDerived(revisionLinkPath(name, digest), digestString(digest), batch);
+      await tagging?.index(batch);
+      await batch.flush();
+      await tagging?.move();
+    } catch (e) {
+      await tagging?.cancel();
+      throw e;
+    }
     return { digest, subject: parsed.subject };
   }
 
+  /** points a tag at a manifest already in the repository */
   async tag(name: string, tag: string, d: Digest): Promise<void> {
-    await this.tagLocks.run(`${name}\0${tag}`, async () => {
+    const tagging = await this.startTag(name, tag, d);
+    try {
       const batch = this.driver.batch();
-      await this.driver.putDerived(tagIndexLinkPath(name, tag, d), digestString(d), batch);
-      await this.driver.putContent(tagCurrentLinkPath(name, tag), digestString(d), batch);
-      await batch.flush();
-    });
+      await tagging.index(batch);
+      await Promise.all([tagging.sync(), batch.flush()]);
+      await tagging.move();
+    } catch (e) {
+      await tagging.cancel();
+      throw e;
+    }
+  }
+
+  /** a tag's new current link, written under a temp name until move() */
+  private async startTag(name: string, tag: string, d: Digest) {
+    const current = await this.driver.writer(tagCurrentLinkPath(name, tag), false);
+    try {
+      await current.write(Buffer.from(digestString(d)));
+    } catch (e) {
+      await current.cancel();
+      throw e;
+    }
+    return {
+      sync: () => current.sync(),
+      index: (batch: SyncBatch) => this.driver.putDerived(tagIndexLinkPath(name, tag, d), digestString(d), batch),
+      move: () => this.tagLocks.run(`${name}\0${tag}`, () => current.commit()),
+      cancel: () => current.cancel(),
+    };
   }
 
   async exists(name: string, d: Digest): Promise<boolean> {
