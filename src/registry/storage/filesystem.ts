@@ -91,7 +91,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async reader(path: string, offset = 0, end?: number): Promise<Readable> {
     const fd = notFoundSync(path, () => openSync(this.full(path), constants.O_RDONLY));
-    const file = createReadStream('', { fd, start: offset, end, autoClose: true, highWaterMark: 256 * 1024 });
+    const file = createReadStream('', { fd, start: offset, end, autoClose: true, highWaterMark: 1024 * 1024 });
     // counted on the way out, so the buffers read are freed as fast as they are sent (memory.ts)
     const counted = new Transform({
       transform(chunk: Buffer, _enc, done) {

@@ -3,7 +3,7 @@
 // local filesystem they take a few microseconds, less than the thread-pool round
 // trip of their async form (a futex handoff each way). Data streams and fsyncs,
 // which can take milliseconds, stay on the thread pool.
-import { closeSync, constants, fstatSync, fsync, mkdirSync, openSync, readSync, renameSync, rmSync, truncateSync, write } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, fsync, mkdirSync, openSync, readSync, renameSync, rmSync, truncateSync, write } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { PathNotFoundError, type FileWriter, type SyncBatch } from './driver.js';
@@ -11,6 +11,46 @@ import { streamed } from './memory.js';
 
 const fsyncFd = promisify(fsync);
 const writeFd = promisify(write);
+const fdatasyncFd = promisify(fdatasync);
+
+/**
+ * While a large file is written, its dirty pages are handed to the disk every
+ * WRITEBACK_BYTES (an fdatasync in the background): the disk works while the next
+ * bytes arrive, and the fsync that commits the file has only the tail left to write.
+ * Without it the kernel starts writeback only past its dirty threshold (GiBs here),
+ * so a layer would first be received whole and then written whole.
+ */
+const WRITEBACK_BYTES = 32 * 1024 * 1024;
+
+class Writeback {
+  private unsynced = 0;
+  private pending?: Promise<void>;
+  private error?: unknown;
+
+  constructor(private fd: number) {}
+
+  wrote(n: number): void {
+    this.unsynced += n;
+    if (this.unsynced < WRITEBACK_BYTES || this.pending) return;
+    this.unsynced = 0;
+    this.pending = fdatasyncFd(this.fd).then(
+      () => {
+        this.pending = undefined;
+      },
+      (e) => {
+        this.pending = undefined;
+        // an fd hears of a writeback error once: keep it for the commit
+        this.error ??= e;
+      },
+    );
+  }
+
+  /** waits for the background sync (the fd must not be closed under it); throws what it met */
+  async settle(): Promise<void> {
+    await this.pending;
+    if (this.error !== undefined) throw this.error;
+  }
+}
 
 /** fsyncs files and directories by OS path, all at once */
 export class FsSyncBatch implements SyncBatch {
@@ -72,25 +112,30 @@ export class NewFileWriter implements FileWriter {
   private written = 0;
   private synced = -1;
   private closed = false;
+  private writeback: Writeback;
   constructor(
     private fd: number,
     private temp: string,
     private target: string,
     private createdDir: string | undefined,
-  ) {}
+  ) {
+    this.writeback = new Writeback(fd);
+  }
   size(): number {
     return this.written;
   }
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fd, chunk);
     this.written += chunk.length;
+    this.writeback.wrote(chunk.length);
   }
   async sync(): Promise<void> {
+    await this.writeback.settle();
     await fsyncFd(this.fd);
     this.synced = this.written;
   }
   async commit(batch?: SyncBatch): Promise<void> {
-    if (this.synced !== this.written) await fsyncFd(this.fd);
+    if (this.synced !== this.written) await this.sync();
     this.close();
     // the temp file sits in the target's directory, which therefore still exists
     renameSync(this.temp, this.target);
@@ -100,6 +145,7 @@ export class NewFileWriter implements FileWriter {
     if (!batch) await b.flush();
   }
   async cancel(): Promise<void> {
+    await this.writeback.settle().catch(() => {});
     this.close();
     rmSync(this.temp, { force: true });
   }
@@ -113,20 +159,25 @@ export class NewFileWriter implements FileWriter {
 export class AppendWriter implements FileWriter {
   private written = 0;
   private closed = false;
+  private writeback: Writeback;
   constructor(
     private fd: number,
     private target: string,
     private start: number,
     private createdDir: string | undefined,
-  ) {}
+  ) {
+    this.writeback = new Writeback(fd);
+  }
   size(): number {
     return this.start + this.written;
   }
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fd, chunk);
     this.written += chunk.length;
+    this.writeback.wrote(chunk.length);
   }
   async sync(): Promise<void> {
+    await this.writeback.settle();
     await fsyncFd(this.fd);
   }
   /** the file may have been created by this writer: its directory entry goes into the batch too */
@@ -134,10 +185,11 @@ export class AppendWriter implements FileWriter {
     const b = batch ? own(batch) : new FsSyncBatch();
     b.addCreated(this.createdDir, dirname(this.target));
     b.add(dirname(this.target));
-    await Promise.all([fsyncFd(this.fd), batch ? undefined : b.flush()]);
+    await Promise.all([this.sync(), batch ? undefined : b.flush()]);
     this.close();
   }
   async cancel(): Promise<void> {
+    await this.writeback.settle().catch(() => {});
     this.close();
     try {
       truncateSync(this.target, this.start);

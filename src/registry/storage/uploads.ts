@@ -88,8 +88,9 @@ export class UploadStore {
     const w = await this.driver.writer(uploadDataPath(name, id), true);
     try {
       for await (const chunk of body) {
-        await w.write(chunk as Buffer);
+        const written = w.write(chunk as Buffer); // hashed while the thread pool writes it
         hashed?.hash.update(chunk as Buffer);
+        await written;
       }
       if (range && w.size() - size !== range.end - range.start + 1) {
         throw regError('RANGE_INVALID', { expectedLength: range.end - range.start + 1, received: w.size() - size }, {
@@ -166,8 +167,9 @@ export class UploadStore {
     const hash = newHash(d.algorithm);
     try {
       for await (const chunk of body) {
-        await w.write(chunk as Buffer);
+        const written = w.write(chunk as Buffer); // hashed while the thread pool writes it
         hash.update(chunk as Buffer);
+        await written;
       }
       if (range && w.size() !== range.end + 1) {
         throw regError('RANGE_INVALID', { expectedLength: range.end + 1, received: w.size() }, { headers: { Range: rangeHeader(0) } });
