@@ -19,15 +19,32 @@ export interface Ml2Config {
   path_mtu: number;
 }
 
+/** The identity service (Keystone v3), options named as in keystone.conf where one exists. */
+export interface IdentityConfig {
+  host: string;
+  /** 35357, Keystone's registered port: 5000, its usual public port, belongs to the registry here */
+  port: number;
+  /** seconds a token lives ([token] expiration) */
+  token_expiration: number;
+  /** the region of every catalog endpoint */
+  region: string;
+  /** the address clients use for the services (catalog URLs); default http://<host>:<port> of each service */
+  public_host: string;
+  /** bcrypt cost for stored passwords (keystone: [identity] password_hash_rounds, bcrypt 12) */
+  password_hash_rounds: number;
+}
+
 export interface Config {
   data_dir: string;
   /** postgres://… selects PostgreSQL; empty means SQLite under data_dir */
   database_url: string;
   log_level: string;
+  identity: IdentityConfig;
   network: {
     host: string;
     port: number;
-    auth_strategy: 'noauth';
+    /** keystone: X-Auth-Token checked against the identity service; noauth: every caller is an admin (development only) */
+    auth_strategy: 'keystone' | 'noauth';
     /** the largest request body accepted, bytes (Neutron: max_request_body_size) */
     max_request_body_size: number;
     base_mac: string;
@@ -42,6 +59,14 @@ export function defaultConfig(): Config {
     data_dir: join(homedir(), '.local', 'share', 'cloudlet'),
     database_url: '',
     log_level: 'info',
+    identity: {
+      host: '127.0.0.1',
+      port: 35357,
+      token_expiration: 3600,
+      region: 'RegionOne',
+      public_host: '',
+      password_hash_rounds: 12,
+    },
     network: {
       host: '127.0.0.1',
       port: 9696,

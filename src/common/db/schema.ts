@@ -1,3 +1,5 @@
+import type { IdentitySchema } from '../../identity/db/schema.js';
+import type { NetworkRbacSchema } from '../../network/db/rbac-schema.js';
 /** Row types of every table; booleans are stored as 0/1 on both dialects, lists and maps as JSON text. */
 
 export interface NetworkRow {
@@ -120,7 +122,7 @@ export interface PortSecurityGroupRow {
   security_group_id: string;
 }
 
-export interface Schema {
+export interface Schema extends IdentitySchema, NetworkRbacSchema {
   networks: NetworkRow;
   network_segments: SegmentRow;
   segment_allocations: SegmentAllocationRow;
