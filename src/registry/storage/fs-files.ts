@@ -107,23 +107,17 @@ export function openInDirectory(file: string, flags: number, made: (first: strin
   }
 }
 
-/** a new file under a temp name, renamed onto its target by commit() */
-export class NewFileWriter implements FileWriter {
-  private written = 0;
-  private synced = -1;
+/** what both writers share: an open fd written through the thread pool, with background writeback */
+abstract class FdWriter implements FileWriter {
+  protected written = 0;
   private closed = false;
   private writeback: Writeback;
-  constructor(
-    private fd: number,
-    private temp: string,
-    private target: string,
-    private createdDir: string | undefined,
-  ) {
+  constructor(protected fd: number) {
     this.writeback = new Writeback(fd);
   }
-  size(): number {
-    return this.written;
-  }
+  abstract size(): number;
+  abstract commit(batch?: SyncBatch): Promise<void>;
+  abstract cancel(): Promise<void>;
   async write(chunk: Buffer): Promise<void> {
     await writeAll(this.fd, chunk);
     this.written += chunk.length;
@@ -132,6 +126,34 @@ export class NewFileWriter implements FileWriter {
   async sync(): Promise<void> {
     await this.writeback.settle();
     await fsyncFd(this.fd);
+  }
+  /** after a background sync still running on the fd, if any */
+  protected async settleAndClose(): Promise<void> {
+    await this.writeback.settle().catch(() => {});
+    this.close();
+  }
+  protected close(): void {
+    if (!this.closed) closeSync(this.fd);
+    this.closed = true;
+  }
+}
+
+/** a new file under a temp name, renamed onto its target by commit() */
+export class NewFileWriter extends FdWriter {
+  private synced = -1;
+  constructor(
+    fd: number,
+    private temp: string,
+    private target: string,
+    private createdDir: string | undefined,
+  ) {
+    super(fd);
+  }
+  size(): number {
+    return this.written;
+  }
+  async sync(): Promise<void> {
+    await super.sync();
     this.synced = this.written;
   }
   async commit(batch?: SyncBatch): Promise<void> {
@@ -145,40 +167,23 @@ export class NewFileWriter implements FileWriter {
     if (!batch) await b.flush();
   }
   async cancel(): Promise<void> {
-    await this.writeback.settle().catch(() => {});
-    this.close();
+    await this.settleAndClose();
     rmSync(this.temp, { force: true });
-  }
-  private close(): void {
-    if (!this.closed) closeSync(this.fd);
-    this.closed = true;
   }
 }
 
 /** continues an existing file (or one it created); cancel() cuts it back to where it began */
-export class AppendWriter implements FileWriter {
-  private written = 0;
-  private closed = false;
-  private writeback: Writeback;
+export class AppendWriter extends FdWriter {
   constructor(
-    private fd: number,
+    fd: number,
     private target: string,
     private start: number,
     private createdDir: string | undefined,
   ) {
-    this.writeback = new Writeback(fd);
+    super(fd);
   }
   size(): number {
     return this.start + this.written;
-  }
-  async write(chunk: Buffer): Promise<void> {
-    await writeAll(this.fd, chunk);
-    this.written += chunk.length;
-    this.writeback.wrote(chunk.length);
-  }
-  async sync(): Promise<void> {
-    await this.writeback.settle();
-    await fsyncFd(this.fd);
   }
   /** the file may have been created by this writer: its directory entry goes into the batch too */
   async commit(batch?: SyncBatch): Promise<void> {
@@ -189,17 +194,12 @@ export class AppendWriter implements FileWriter {
     this.close();
   }
   async cancel(): Promise<void> {
-    await this.writeback.settle().catch(() => {});
-    this.close();
+    await this.settleAndClose();
     try {
       truncateSync(this.target, this.start);
     } catch {
       // gone already: nothing to cut back
     }
-  }
-  private close(): void {
-    if (!this.closed) closeSync(this.fd);
-    this.closed = true;
   }
 }
 
