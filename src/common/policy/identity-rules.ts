@@ -1,4 +1,68 @@
-import type { Rules } from './engine.js';
+import { allOf, always, anyOf, hasRole, isAdmin, type Check, type Rules } from './engine.js';
 
-/** Keystone's default rules (keystone/common/policies), by their names */
-export const identityRules: Rules = {};
+// Keystone's default rules (keystone/common/policies), by their names. Keystone's
+// "system scope" has no counterpart here: the admin role stands for it.
+
+/** the target is the caller's own user */
+const ownUser: Check = (c, t) => c.userId !== undefined && t.user_id === c.userId;
+/** the target is (in) the project the caller's token is scoped to */
+const ownProject: Check = (c, t) => c.projectId !== undefined && t.project_id === c.projectId;
+/** the target is (in) the domain the caller's token is scoped to */
+const ownDomain: Check = (c, t) => c.domainId !== undefined && t.domain_id === c.domainId;
+const reader = hasRole('reader');
+const adminOrOwner = anyOf(isAdmin, ownUser);
+
+/** create, update and delete of an entity: admins only */
+const adminWrites = (name: string): Rules => ({
+  [`identity:create_${name}`]: isAdmin,
+  [`identity:update_${name}`]: isAdmin,
+  [`identity:delete_${name}`]: isAdmin,
+});
+
+export const identityRules: Rules = {
+  // tokens: admins, and the token's own user
+  'identity:check_token': adminOrOwner,
+  'identity:validate_token': adminOrOwner,
+  'identity:revoke_token': adminOrOwner,
+  'identity:get_auth_catalog': always,
+  'identity:get_auth_projects': always,
+  'identity:get_auth_domains': always,
+
+  'identity:get_domain': anyOf(isAdmin, allOf(reader, ownDomain)),
+  'identity:list_domains': isAdmin,
+  ...adminWrites('domain'),
+
+  'identity:get_project': anyOf(isAdmin, allOf(reader, anyOf(ownProject, ownDomain))),
+  'identity:list_projects': anyOf(isAdmin, allOf(reader, ownDomain)),
+  'identity:list_user_projects': adminOrOwner,
+  ...adminWrites('project'),
+
+  'identity:get_user': anyOf(isAdmin, ownUser, allOf(reader, ownDomain)),
+  'identity:list_users': anyOf(isAdmin, allOf(reader, ownDomain)),
+  ...adminWrites('user'),
+
+  'identity:get_role': isAdmin,
+  'identity:list_roles': isAdmin,
+  ...adminWrites('role'),
+
+  'identity:list_role_assignments': isAdmin,
+  'identity:check_grant': isAdmin,
+  'identity:list_grants': isAdmin,
+  'identity:create_grant': isAdmin,
+  'identity:revoke_grant': isAdmin,
+
+  'identity:get_region': always,
+  'identity:list_regions': always,
+  ...adminWrites('region'),
+  'identity:get_service': isAdmin,
+  'identity:list_services': isAdmin,
+  ...adminWrites('service'),
+  'identity:get_endpoint': isAdmin,
+  'identity:list_endpoints': isAdmin,
+  ...adminWrites('endpoint'),
+
+  'identity:get_application_credential': adminOrOwner,
+  'identity:list_application_credentials': adminOrOwner,
+  'identity:create_application_credential': ownUser,
+  'identity:delete_application_credential': adminOrOwner,
+};

@@ -1,3 +1,137 @@
-/** Row types of the identity tables (part of the one database Schema, src/common/db/schema.ts). */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface IdentitySchema {}
+/**
+ * Row types of the identity tables (part of the one database Schema, src/common/db/schema.ts).
+ * As everywhere: booleans are 0/1, lists and maps JSON text, times ISO-8601 strings.
+ * `extra` holds the attributes Keystone accepts beyond its own (email, description of a service, ...).
+ */
+
+export interface DomainRow {
+  id: string;
+  name: string;
+  description: string;
+  enabled: number;
+  extra: string;
+  created_at: string;
+}
+
+export interface ProjectRow {
+  id: string;
+  name: string;
+  domain_id: string;
+  /** null for a top-level project (Keystone shows the domain id there) */
+  parent_id: string | null;
+  description: string;
+  enabled: number;
+  /** always 0: domains have their own table here */
+  is_domain: number;
+  extra: string;
+  created_at: string;
+}
+
+export interface UserRow {
+  id: string;
+  name: string;
+  domain_id: string;
+  enabled: number;
+  /** bcrypt; null for a user that cannot log in with a password */
+  password_hash: string | null;
+  default_project_id: string | null;
+  /** Keystone's user options (ignore_password_expiry, ...), JSON */
+  options: string;
+  extra: string;
+  created_at: string;
+}
+
+export interface RoleRow {
+  id: string;
+  name: string;
+  /** null for a global role; names are unique per domain */
+  domain_id: string | null;
+  description: string;
+  options: string;
+  extra: string;
+}
+
+export interface ImpliedRoleRow {
+  prior_role_id: string;
+  implied_role_id: string;
+}
+
+export interface RoleAssignmentRow {
+  /** 'project' or 'domain' */
+  target_type: string;
+  /** the user */
+  actor_id: string;
+  target_id: string;
+  role_id: string;
+}
+
+export interface RegionRow {
+  id: string;
+  description: string;
+  parent_region_id: string | null;
+  extra: string;
+}
+
+export interface ServiceRow {
+  id: string;
+  type: string;
+  name: string;
+  description: string;
+  enabled: number;
+  extra: string;
+}
+
+export interface EndpointRow {
+  id: string;
+  service_id: string;
+  /** public, internal or admin */
+  interface: string;
+  region_id: string | null;
+  url: string;
+  enabled: number;
+  extra: string;
+}
+
+export interface ApplicationCredentialRow {
+  id: string;
+  user_id: string;
+  project_id: string;
+  name: string;
+  secret_hash: string;
+  expires_at: string | null;
+  /** [{id, name}] the roles delegated, JSON */
+  roles: string;
+  unrestricted: number;
+  description: string;
+  created_at: string;
+}
+
+/**
+ * A revocation: every token matching all the non-null columns and issued at
+ * or before issued_before is invalid. Validation keeps these in memory.
+ */
+export interface RevocationEventRow {
+  id: string;
+  audit_id: string | null;
+  user_id: string | null;
+  project_id: string | null;
+  domain_id: string | null;
+  role_id: string | null;
+  app_cred_id: string | null;
+  issued_before: string;
+  revoked_at: string;
+}
+
+export interface IdentitySchema {
+  domains: DomainRow;
+  projects: ProjectRow;
+  users: UserRow;
+  roles: RoleRow;
+  implied_roles: ImpliedRoleRow;
+  role_assignments: RoleAssignmentRow;
+  regions: RegionRow;
+  services: ServiceRow;
+  endpoints: EndpointRow;
+  application_credentials: ApplicationCredentialRow;
+  revocation_events: RevocationEventRow;
+}

@@ -1,0 +1,121 @@
+// /v3/auth/*: issuing, checking and revoking tokens, and what a token may reach.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authenticate } from '../authenticate.js';
+import { catalog } from '../catalog.js';
+import { Errors } from '../errors.js';
+import type { ValidatedToken } from '../tokens.js';
+import { baseUrl, caller, enforce, keystoneTime, queryBool, queryOf, tokenIn, type Ctx } from './context.js';
+
+/** The token body Keystone answers with. */
+async function render(ctx: Ctx, t: ValidatedToken, withCatalog: boolean): Promise<Record<string, unknown>> {
+  const c = t.claims;
+  const token: Record<string, unknown> = {
+    methods: c.methods,
+    user: { id: c.user.id, name: c.user.name, domain: c.user.domain, password_expires_at: null },
+    audit_ids: t.auditIds,
+    expires_at: keystoneTime(t.expiresAt),
+    issued_at: keystoneTime(t.issuedAt),
+  };
+  if (c.project) Object.assign(token, { project: c.project, is_domain: false });
+  if (c.domain) token.domain = c.domain;
+  if (c.project || c.domain) {
+    token.roles = c.roles;
+    if (withCatalog) token.catalog = await catalog(ctx.database.db);
+  }
+  if (c.app_cred) token.application_credential = c.app_cred;
+  return { token };
+}
+
+const noCatalog = (req: FastifyRequest): boolean => {
+  const q = queryOf(req);
+  return q.nocatalog !== undefined && queryBool('nocatalog', q.nocatalog);
+};
+
+export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
+  const db = ctx.database.db;
+
+  app.post('/v3/auth/tokens', async (req, reply) => {
+    const wanted = await authenticate(db, ctx.passwords, ctx.tokens, req.body);
+    const { token } = await ctx.tokens.issue(wanted);
+    const t = await ctx.tokens.validate(token);
+    if (!t) throw Errors.internal();
+    reply.code(201).header('X-Subject-Token', token);
+    return render(ctx, t, !noCatalog(req));
+  });
+
+  /** the X-Subject-Token, once the caller may look at it; 404 when it is not valid */
+  async function subject(req: FastifyRequest, rule: string): Promise<[ValidatedToken, string]> {
+    await caller(ctx, req);
+    const raw = req.headers['x-subject-token'];
+    if (typeof raw !== 'string' || !raw) throw Errors.validation('X-Subject-Token header is required');
+    const t = await tokenIn(ctx, req, 'x-subject-token');
+    await enforce(ctx, req, rule, { user_id: t?.claims.sub ?? null });
+    if (!t) throw Errors.notFound('token', 'the token in X-Subject-Token');
+    return [t, raw];
+  }
+
+  // HEAD before GET: Fastify would otherwise derive one from the GET
+  app.head('/v3/auth/tokens', async (req, reply) => {
+    const [, raw] = await subject(req, 'identity:check_token');
+    reply.code(200).header('X-Subject-Token', raw).send();
+  });
+
+  app.get('/v3/auth/tokens', async (req, reply) => {
+    const [t, raw] = await subject(req, 'identity:validate_token');
+    reply.header('X-Subject-Token', raw);
+    return render(ctx, t, !noCatalog(req));
+  });
+
+  app.delete('/v3/auth/tokens', async (req, reply) => {
+    const [t] = await subject(req, 'identity:revoke_token');
+    const events = await ctx.tokens.record(db, [{ audit_id: t.claims.jti }]);
+    ctx.tokens.remember(events);
+    reply.code(204).send();
+  });
+
+  app.get('/v3/auth/catalog', async (req) => {
+    const t = await enforce(ctx, req, 'identity:get_auth_catalog');
+    if (!t.claims.project && !t.claims.domain) throw Errors.forbiddenAction('A scoped token is required to see the catalog.');
+    return { catalog: await catalog(db), links: { self: `${baseUrl(req)}/v3/auth/catalog`, previous: null, next: null } };
+  });
+
+  app.get('/v3/auth/projects', async (req) => {
+    const t = await enforce(ctx, req, 'identity:get_auth_projects');
+    const rows = await db
+      .selectFrom('projects')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .where('id', 'in', db.selectFrom('role_assignments').select('target_id').where('actor_id', '=', t.claims.sub).where('target_type', '=', 'project'))
+      .orderBy('id')
+      .execute();
+    const base = baseUrl(req);
+    return {
+      projects: rows.map((p) => ({
+        id: p.id, name: p.name, domain_id: p.domain_id, parent_id: p.parent_id ?? p.domain_id, description: p.description,
+        enabled: true, is_domain: false, tags: [], options: {}, links: { self: `${base}/v3/projects/${p.id}` },
+      })),
+      links: { self: `${base}/v3/auth/projects`, previous: null, next: null },
+    };
+  });
+
+  app.get('/v3/auth/domains', async (req) => {
+    const t = await enforce(ctx, req, 'identity:get_auth_domains');
+    const rows = await db
+      .selectFrom('domains')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .where('id', 'in', db.selectFrom('role_assignments').select('target_id').where('actor_id', '=', t.claims.sub).where('target_type', '=', 'domain'))
+      .orderBy('id')
+      .execute();
+    const base = baseUrl(req);
+    return {
+      domains: rows.map((d) => ({ id: d.id, name: d.name, description: d.description, enabled: true, tags: [], options: {}, links: { self: `${base}/v3/domains/${d.id}` } })),
+      links: { self: `${base}/v3/auth/domains`, previous: null, next: null },
+    };
+  });
+
+  app.get('/v3/auth/system', async (req) => {
+    await caller(ctx, req);
+    return { system: [], links: { self: `${baseUrl(req)}/v3/auth/system`, previous: null, next: null } };
+  });
+}

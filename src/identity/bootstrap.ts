@@ -1,0 +1,88 @@
+// What `keystone-manage bootstrap` does, idempotently: the Default domain, the
+// admin project and user, the admin/member/reader roles (admin implies member
+// implies reader), the admin grant, the region, and the catalog of cloudlet's
+// services. Run at every start: later runs create only what is missing and
+// point the endpoints of these services at the URLs given now.
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../common/config.js';
+import type { Database, Tx } from '../common/db/index.js';
+import { newId } from './api/entity.js';
+import { Passwords } from './passwords.js';
+
+export interface ServiceUrls {
+  identity: string;
+  network: string;
+  registry: string;
+}
+
+const INTERFACES = ['public', 'internal', 'admin'] as const;
+
+async function ensureRole(tx: Tx, name: string): Promise<string> {
+  const r = await tx.selectFrom('roles').select('id').where('name', '=', name).where('domain_id', 'is', null).executeTakeFirst();
+  if (r) return r.id;
+  const id = newId();
+  await tx.insertInto('roles').values({ id, name, domain_id: null, description: '', options: '{}', extra: '{}' }).execute();
+  return id;
+}
+
+async function ensureService(tx: Tx, type: string, name: string, url: string, region: string): Promise<void> {
+  let svc = await tx.selectFrom('services').select('id').where('type', '=', type).where('name', '=', name).executeTakeFirst();
+  if (!svc) {
+    svc = { id: newId() };
+    await tx.insertInto('services').values({ id: svc.id, type, name, description: '', enabled: 1, extra: '{}' }).execute();
+  }
+  for (const iface of INTERFACES) {
+    const ep = await tx.selectFrom('endpoints').select(['id', 'url']).where('service_id', '=', svc.id).where('interface', '=', iface).where('region_id', '=', region).executeTakeFirst();
+    if (!ep) {
+      await tx.insertInto('endpoints').values({ id: newId(), service_id: svc.id, interface: iface, region_id: region, url, enabled: 1, extra: '{}' }).execute();
+    } else if (ep.url !== url) {
+      await tx.updateTable('endpoints').set({ url }).where('id', '=', ep.id).execute();
+    }
+  }
+}
+
+/** Returns the admin password when this run created the admin user. */
+export async function bootstrap(database: Database, cfg: Config, urls: ServiceUrls): Promise<{ adminPassword?: string }> {
+  // hashed before the transaction: bcrypt takes a while and the transaction should not
+  const password = randomBytes(18).toString('base64url');
+  const hash = await new Passwords(cfg.identity.password_hash_rounds).hash(password);
+  const now = new Date().toISOString();
+  return database.db.transaction().execute(async (tx) => {
+    let created = false;
+    if (!(await tx.selectFrom('domains').select('id').where('id', '=', 'default').executeTakeFirst())) {
+      await tx.insertInto('domains').values({ id: 'default', name: 'Default', description: 'The default domain', enabled: 1, extra: '{}', created_at: now }).execute();
+    }
+    let project = await tx.selectFrom('projects').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
+    if (!project) {
+      project = { id: newId() };
+      await tx.insertInto('projects').values({
+        id: project.id, name: 'admin', domain_id: 'default', parent_id: null, description: 'Bootstrap project for initializing the cloud.',
+        enabled: 1, is_domain: 0, extra: '{}', created_at: now,
+      }).execute();
+    }
+    let user = await tx.selectFrom('users').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
+    if (!user) {
+      user = { id: newId() };
+      await tx.insertInto('users').values({
+        id: user.id, name: 'admin', domain_id: 'default', enabled: 1, password_hash: hash, default_project_id: null,
+        options: '{}', extra: '{}', created_at: now,
+      }).execute();
+      created = true;
+    }
+    const admin = await ensureRole(tx, 'admin');
+    const member = await ensureRole(tx, 'member');
+    const reader = await ensureRole(tx, 'reader');
+    for (const [prior, implied] of [[admin, member], [member, reader]]) {
+      await tx.insertInto('implied_roles').values({ prior_role_id: prior, implied_role_id: implied }).onConflict((oc) => oc.doNothing()).execute();
+    }
+    await tx.insertInto('role_assignments').values({ target_type: 'project', actor_id: user.id, target_id: project.id, role_id: admin }).onConflict((oc) => oc.doNothing()).execute();
+    const region = cfg.identity.region;
+    if (!(await tx.selectFrom('regions').select('id').where('id', '=', region).executeTakeFirst())) {
+      await tx.insertInto('regions').values({ id: region, description: '', parent_region_id: null, extra: '{}' }).execute();
+    }
+    await ensureService(tx, 'identity', 'keystone', `${urls.identity.replace(/\/+$/, '')}/v3`, region);
+    await ensureService(tx, 'network', 'neutron', urls.network, region);
+    await ensureService(tx, 'image-registry', 'registry', urls.registry, region);
+    return created ? { adminPassword: password } : {};
+  });
+}
