@@ -15,6 +15,9 @@ import { killStarting, startCloudlet, startNeutron, type Server } from './lib/se
 import { log, positive } from './lib/args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// the reference neutron-server runs with auth_strategy = noauth: the figures compare the
+// network API, not token checks (bench:identity measures those); the server inherits this
+process.env.CLOUDLET_NETWORK__AUTH_STRATEGY = 'noauth';
 /** How cloudlet is started (needs `npm run build`). */
 const CLOUDLET_ENTRY = join(ROOT, 'dist/src/cli/main.js');
 const cloudletCommand = (port: number, dataDir: string): string[] => [

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/logging.js';
 import type { TokenService } from '../identity/tokens.js';
+import { cloudsYamlPath, writeCloudEntry } from './clouds-yaml.js';
+import { publicUrl } from './urls.js';
 import { configFrom, run, stopOnSignals, type ServerFlags } from './serve.js';
 
 export interface RunningIdentity {
@@ -10,16 +12,8 @@ export interface RunningIdentity {
   tokens: TokenService;
   /** e.g. http://127.0.0.1:35357 (the Keystone API is under /v3) */
   url: string;
-  /** the generated password of the admin user, only on the run that created it */
+  /** the admin user's password, only on the run that created it (CLOUDLET_BOOTSTRAP_PASSWORD, else generated) */
   adminPassword?: string;
-}
-
-const hostOf = (h: string): string => (h.includes(':') ? `[${h}]` : h);
-
-/** the URL clients reach a service at: public_host when set, else the address it listens on */
-export function publicUrl(cfg: Config, host: string, port: number): string {
-  const h = cfg.identity.public_host || (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  return `http://${hostOf(h)}:${port}`;
 }
 
 /** Opens the database, migrates, bootstraps (catalog URLs included) and listens. */
@@ -40,7 +34,7 @@ export async function serveIdentity(cfg: Config, log: Logger): Promise<RunningId
       identity: url,
       network: publicUrl(cfg, cfg.network.host, cfg.network.port),
       registry: publicUrl(cfg, '127.0.0.1', 5000),
-    });
+    }, { adminPassword: process.env.CLOUDLET_BOOTSTRAP_PASSWORD });
     log.info({ service: 'identity', url, database: database.dialect, dataDir: cfg.data_dir }, 'identity API listening');
     return {
       url,
@@ -55,6 +49,28 @@ export async function serveIdentity(cfg: Config, log: Logger): Promise<RunningId
     await database.close();
     throw err;
   }
+}
+
+/**
+ * On the run that created the admin user: the password, once, on the terminal
+ * only (never logged; not repeated when it came from CLOUDLET_BOOTSTRAP_PASSWORD);
+ * with `clouds`, also the clouds.yaml entry `cloudlet` that makes
+ * `openstack --os-cloud cloudlet` work (`cloudlet up` writes it; `identity serve` does not).
+ */
+export function announceAdmin(running: RunningIdentity, cfg: Config, clouds: boolean): void {
+  if (!running.adminPassword) return;
+  const shown = process.env.CLOUDLET_BOOTSTRAP_PASSWORD ? '(from CLOUDLET_BOOTSTRAP_PASSWORD)' : running.adminPassword;
+  process.stdout.write(`created user admin (domain Default, project admin) with password: ${shown}\n`);
+  if (!clouds) return;
+  const path = cloudsYamlPath();
+  writeCloudEntry(path, 'cloudlet', {
+    authUrl: `${running.url}/v3`,
+    username: 'admin',
+    password: running.adminPassword,
+    projectName: 'admin',
+    region: cfg.identity.region,
+  });
+  process.stdout.write(`wrote the cloud "cloudlet" to ${path}: try openstack --os-cloud cloudlet network list\n`);
 }
 
 /** cloudlet's configuration with --port applying to the identity service */
@@ -78,8 +94,7 @@ export function identityCommand(): Command {
       run(async (flags: ServerFlags) => {
         const cfg = identityConfig(flags);
         const running = await serveIdentity(cfg, createLogger(cfg.log_level));
-        // shown once, on the terminal only: it is never logged
-        if (running.adminPassword) process.stdout.write(`created user admin (domain Default, project admin) with password: ${running.adminPassword}\n`);
+        announceAdmin(running, cfg, false);
         stopOnSignals([running.stop]);
       }),
     );

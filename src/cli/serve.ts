@@ -1,5 +1,7 @@
 import { loadConfig, type Config } from '../common/config.js';
 import { createLogger } from '../common/logging.js';
+import type { TokenValidator } from '../network/api/keystone-auth.js';
+import { publicUrl } from './urls.js';
 
 export interface ServerFlags {
   config?: string;
@@ -14,19 +16,39 @@ export function configFrom(flags: ServerFlags): Config {
   return loadConfig({ file: flags.config, overrides: { data_dir: flags.dataDir, port, database_url: flags.databaseUrl } });
 }
 
-/** Starts the network API and returns a function that stops it cleanly. */
-export async function serveNetwork(cfg: Config): Promise<() => Promise<void>> {
+/**
+ * Starts the network API and returns a function that stops it cleanly. With the
+ * keystone strategy (the default), tokens are checked by the identity service's
+ * TokenService: the one `cloudlet up` runs, else one over the same data directory
+ * (signing keys) and database (revocations).
+ */
+export async function serveNetwork(cfg: Config, tokens?: TokenValidator): Promise<() => Promise<void>> {
   // loaded when served: `registry serve` should not carry the network service in memory
   const { migrate, openDatabase } = await import('../common/db/index.js');
   const { createNetworkServer } = await import('../network/server.js');
+  const { noAuth } = await import('../network/api/auth.js');
+  const { keystoneAuth } = await import('../network/api/keystone-auth.js');
   const log = createLogger(cfg.log_level);
   const database = await openDatabase(cfg);
   await migrate(database);
-  const { app } = await createNetworkServer(cfg, database, log);
+  const strategy: string = cfg.network.auth_strategy;
+  if (strategy !== 'keystone' && strategy !== 'noauth') throw new Error(`network.auth_strategy: expected keystone or noauth, got ${JSON.stringify(strategy)}`);
+  let auth = noAuth;
+  if (strategy === 'keystone') {
+    const { TokenService } = await import('../identity/tokens.js');
+    const validator = tokens ?? (await TokenService.open(cfg.data_dir, cfg.identity.token_expiration, database.db));
+    auth = keystoneAuth(validator, publicUrl(cfg, cfg.identity.host, cfg.identity.port));
+  } else {
+    log.warn({ service: 'network' }, 'auth_strategy noauth: every request is an admin (development only)');
+  }
+  const { app } = await createNetworkServer(cfg, database, log, auth);
   await app.listen({ host: cfg.network.host, port: cfg.network.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.network.port;
-  log.info({ service: 'network', url: `http://${cfg.network.host}:${port}`, database: database.dialect, dataDir: cfg.data_dir }, 'network API listening');
+  log.info(
+    { service: 'network', url: `http://${cfg.network.host}:${port}`, database: database.dialect, dataDir: cfg.data_dir, auth: cfg.network.auth_strategy },
+    'network API listening',
+  );
   return async () => {
     await app.close();
     await database.close();

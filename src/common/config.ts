@@ -70,7 +70,7 @@ export function defaultConfig(): Config {
     network: {
       host: '127.0.0.1',
       port: 9696,
-      auth_strategy: 'noauth',
+      auth_strategy: 'keystone',
       max_request_body_size: 114688,
       base_mac: 'fa:16:3e:00:00:00',
       read_cache_bytes: 8 * 1024 * 1024,

@@ -42,10 +42,16 @@ async function ensureService(tx: Tx, type: string, name: string, url: string, re
 }
 
 /** Returns the admin password when this run created the admin user. */
-export async function bootstrap(database: Database, cfg: Config, urls: ServiceUrls): Promise<{ adminPassword?: string }> {
-  // hashed before the transaction: bcrypt takes a while and the transaction should not
-  const password = randomBytes(18).toString('base64url');
-  const hash = await new Passwords(cfg.identity.password_hash_rounds).hash(password);
+export async function bootstrap(
+  database: Database,
+  cfg: Config,
+  urls: ServiceUrls,
+  opts: { adminPassword?: string } = {},
+): Promise<{ adminPassword?: string }> {
+  // hashed before the transaction (bcrypt takes a while, the transaction should not), and only when needed
+  const hasAdmin = await database.db.selectFrom('users').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
+  const password = opts.adminPassword || randomBytes(18).toString('base64url');
+  const hash = hasAdmin ? '' : await new Passwords(cfg.identity.password_hash_rounds).hash(password);
   const now = new Date().toISOString();
   return database.db.transaction().execute(async (tx) => {
     let created = false;
@@ -62,6 +68,7 @@ export async function bootstrap(database: Database, cfg: Config, urls: ServiceUr
     }
     let user = await tx.selectFrom('users').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
     if (!user) {
+      if (!hash) throw new Error('the admin user was deleted while cloudlet started: start it again');
       user = { id: newId() };
       await tx.insertInto('users').values({
         id: user.id, name: 'admin', domain_id: 'default', enabled: 1, password_hash: hash, default_project_id: null,

@@ -6,14 +6,15 @@ import type { Database } from '../common/db/index.js';
 import type { Logger } from '../common/logging.js';
 import { noAuth, type AuthStrategy } from './api/auth.js';
 import { baseUrl, registerResource, type ResourceService } from './api/controller.js';
-import { Errors, NeutronError } from './api/errors.js';
+import { AuthError, Errors, NeutronError } from './api/errors.js';
 import { extensions } from './api/extensions.js';
 import { networkDef } from './api/resources/network.js';
 import { portDef } from './api/resources/port.js';
+import { rbacPolicyDef } from './api/resources/rbac-policy.js';
 import { subnetDef } from './api/resources/subnet.js';
 import { registerTags } from './api/tags.js';
 import { ReadCache } from './api/read-cache.js';
-import type { ResourceDef } from './api/resource.js';
+import { collectionOf, type ResourceDef } from './api/resource.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 
 export interface NetworkServer {
@@ -113,11 +114,14 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
       e = Errors.internal();
     }
     if (e.status >= 500) log.error({ reqId: req.id, type: e.type }, e.message);
+    if (e instanceof AuthError) {
+      return reply.code(401).header('content-type', 'application/json').header('www-authenticate', `Keystone uri="${e.identityUri}"`).send(e.body());
+    }
     reply.code(e.status).header('content-type', 'application/json').send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });
 
   app.setNotFoundHandler((req, reply) => {
-    const known = /^\/v2\.0\/(networks|subnets|ports)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
+    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
     const e = known ? Errors.methodNotAllowed() : Errors.notFoundPath();
     reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });
@@ -126,14 +130,16 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
     [networkDef, bind(plugin.networks)],
     [subnetDef, bind(plugin.subnets)],
     [portDef, bind(plugin.ports)],
+    [rbacPolicyDef, bind(plugin.rbac)],
   ];
+  const tagged: ReadonlySet<ResourceDef> = new Set([networkDef, subnetDef, portDef]);
 
   app.get('/', async (req) => ({
     versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `${baseUrl(req)}/v2.0/`, rel: 'self' }] }],
   }));
   app.get('/v2.0', async (req) => ({
     resources: resources.map(([d]) => ({
-      name: d.singular, collection: d.plural, links: [{ href: `${baseUrl(req)}/v2.0/${d.plural}`, rel: 'self' }],
+      name: d.singular, collection: d.plural, links: [{ href: `${baseUrl(req)}/v2.0/${collectionOf(d)}`, rel: 'self' }],
     })),
   }));
   const updated = '2013-01-01T10:00:00-00:00';
@@ -149,7 +155,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   const cache = new ReadCache(database, cfg.network.read_cache_bytes);
   for (const [def, svc] of resources) {
     registerResource(app, def, svc, { auth, cache, extraFilters: new Set(['fixed_ips', 'security_groups']) });
-    registerTags(app, database.db, def, svc, auth);
+    if (tagged.has(def)) registerTags(app, database.db, def, svc, auth);
   }
   return { app, plugin };
 }
@@ -161,5 +167,6 @@ function bind(svc: ResourceService): ResourceService {
     list: svc.list.bind(svc),
     update: svc.update.bind(svc),
     delete: svc.delete.bind(svc),
+    ...(svc.related ? { related: svc.related.bind(svc) } : {}),
   };
 }

@@ -3,7 +3,7 @@ import type { Schema } from '../../src/common/db/schema.js';
 
 const TABLES: Array<keyof Schema> = [
   'networks', 'network_segments', 'segment_allocations', 'subnets', 'allocation_pools',
-  'ipam_free_ranges', 'ip_allocations', 'ports', 'tags', 'security_groups', 'port_security_groups',
+  'ipam_free_ranges', 'ip_allocations', 'ports', 'tags', 'security_groups', 'port_security_groups', 'network_rbacs',
 ];
 
 /** Row counts of every table, and the free ranges themselves, to prove that a failure left nothing behind. */

@@ -3,6 +3,7 @@
 import { defaultConfig, type Config } from '../../src/common/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
 import { createLogger } from '../../src/common/logging.js';
+import type { AuthStrategy } from '../../src/network/api/auth.js';
 import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
 import type { Backend } from './backends.js';
 
@@ -16,7 +17,7 @@ export interface RunningNetwork {
   close(): Promise<void>;
 }
 
-export async function startNetwork(backend: Backend, tune: (cfg: Config) => void = () => {}): Promise<RunningNetwork> {
+export async function startNetwork(backend: Backend, tune: (cfg: Config) => void = () => {}, auth?: AuthStrategy): Promise<RunningNetwork> {
   const fresh = await backend.fresh();
   const cfg = defaultConfig();
   cfg.data_dir = fresh.dataDir;
@@ -27,7 +28,7 @@ export async function startNetwork(backend: Backend, tune: (cfg: Config) => void
   const log = createLogger(cfg.log_level);
   const database = await openDatabase(cfg);
   await migrate(database);
-  const server = await createNetworkServer(cfg, database, log);
+  const server = await createNetworkServer(cfg, database, log, auth);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = server.app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
 import type { ReadCache } from './read-cache.js';
 import { paginationLinks, parseListQuery, type ListQuery } from './query.js';
-import { compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
+import { authorizeCreate, authorizeDelete, authorizeShow, authorizeUpdate, hiddenAttributes } from './policy.js';
+import { collectionOf, compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
 
 type Body = Record<string, unknown>;
 
@@ -13,6 +14,22 @@ export interface ResourceService {
   list(caller: Caller, q: ListQuery): Promise<Body[]>;
   update(caller: Caller, id: string, changes: Body): Promise<Body>;
   delete(caller: Caller, id: string): Promise<void>;
+  /**
+   * What the policy rules read beyond the resource itself (a port's or subnet's
+   * network:project_id, network:tenant_id, network:shared). For a new resource
+   * (existing false) it also refuses, with 404, a reference the caller may not use.
+   */
+  related?(caller: Caller, item: Body, existing: boolean): Promise<Body>;
+}
+
+/** The related fields, only when the rule cannot decide without them. */
+export async function withRelated(svc: ResourceService, caller: Caller, obj: Body, check: (related: Body) => void): Promise<void> {
+  try {
+    check({});
+  } catch (e) {
+    if (!svc.related) throw e;
+    check(await svc.related(caller, obj, true));
+  }
 }
 
 export interface ControllerDeps {
@@ -33,7 +50,7 @@ export function baseUrl(req: FastifyRequest): string {
 
 /** Serves create, list, show, update and delete of any declared resource, Neutron's way. */
 export function registerResource(app: FastifyInstance, def: ResourceDef, svc: ResourceService, deps: ControllerDeps): void {
-  const base = `/v2.0/${def.plural}`;
+  const base = `/v2.0/${collectionOf(def)}`;
   const caller = (req: FastifyRequest) => deps.auth.authenticate(req.headers);
   const fieldsOf = (req: FastifyRequest) => {
     const f = searchOf(req).getAll('fields').flatMap((x) => x.split(',')).filter(Boolean);
@@ -44,10 +61,15 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     const who = await caller(req);
     const body = req.body as unknown;
     const bulk = typeof body === 'object' && body !== null && def.plural in body;
-    const items = unwrapBody(def, body, true).map((item) => prepareCreate(def, item, who));
+    const raw = unwrapBody(def, body, true);
+    const items = raw.map((item) => prepareCreate(def, item, who));
+    for (let i = 0; i < items.length; i++) {
+      const related = svc.related ? await svc.related(who, items[i], false) : {};
+      authorizeCreate(def, who, items[i], Object.keys(raw[i]), related);
+    }
     const created = await svc.create(who, items);
     reply.code(201);
-    const shown = created.map((c) => present(def, c, who, undefined));
+    const shown = created.map((c) => present(def, c, hiddenAttributes(def, who, c), undefined));
     return bulk ? { [def.plural]: shown } : { [def.singular]: shown[0] };
   });
 
@@ -63,7 +85,8 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
       const who = await caller(req);
       const cache = deps.cache;
       if (!cache?.enabled) return compute(req, who);
-      const key = `${who.isAdmin ? 'admin' : 'member'}|${who.projectId}|${req.headers.host ?? ''}|${req.url}`;
+      // the answer depends on the caller's scope: its project and its roles (the rules read nothing else)
+      const key = `${[...who.roles].sort().join(',')}|${who.projectId}|${req.headers.host ?? ''}|${req.url}`;
       const version = await cache.version();
       let body = cache.get(key, version);
       if (body === undefined) {
@@ -77,25 +100,30 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     const search = searchOf(req);
     const q = parseListQuery(def, search, deps.extraFilters);
     const items = await svc.list(who, q);
-    const out: Body = { [def.plural]: items.map((it) => present(def, it, who, q.fields)) };
+    const out: Body = { [def.plural]: items.map((it) => present(def, it, hiddenAttributes(def, who, it), q.fields)) };
     if (q.limit) out[`${def.plural}_links`] = paginationLinks(`${baseUrl(req)}${base}`, search, items, q);
     return out;
   }));
 
   app.get(`${base}/:id`, { schema: showSchema }, cached(async (req, who) => {
     const item = await svc.get(who, (req.params as { id: string }).id);
-    return { [def.singular]: present(def, item, who, fieldsOf(req)) };
+    await withRelated(svc, who, item, (related) => authorizeShow(def, who, item, related));
+    return { [def.singular]: present(def, item, hiddenAttributes(def, who, item), fieldsOf(req)) };
   }));
 
   app.put<{ Params: { id: string } }>(`${base}/:id`, async (req) => {
     const who = await caller(req);
-    const changes = prepareUpdate(def, req.body, who);
+    const changes = prepareUpdate(def, req.body);
+    const original = await svc.get(who, req.params.id);
+    await withRelated(svc, who, original, (related) => authorizeUpdate(def, who, original, changes, related));
     const item = await svc.update(who, req.params.id, changes);
-    return { [def.singular]: present(def, item, who, undefined) };
+    return { [def.singular]: present(def, item, hiddenAttributes(def, who, item), undefined) };
   });
 
   app.delete<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
     const who = await caller(req);
+    const original = await svc.get(who, req.params.id);
+    await withRelated(svc, who, original, (related) => authorizeDelete(def, who, original, related));
     await svc.delete(who, req.params.id);
     reply.code(204);
     return reply.send();

@@ -13,6 +13,19 @@ export class NeutronError extends Error {
   }
 }
 
+/**
+ * A request the authentication layer refused: answered as keystonemiddleware
+ * answers in front of Neutron (Keystone's error body, and where to get a token).
+ */
+export class AuthError extends NeutronError {
+  constructor(readonly identityUri: string) {
+    super('HTTPUnauthorized', 401, 'The request you have made requires authentication.');
+  }
+  body() {
+    return { error: { code: 401, title: 'Unauthorized', message: this.message } };
+  }
+}
+
 const make = (type: string, status: number) => (message: string) => new NeutronError(type, status, message);
 
 export const Errors = {
@@ -58,6 +71,15 @@ export const Errors = {
     new NeutronError('TunnelIdInUse', 409, `Unable to create the network. The tunnel ID ${id} is in use.`),
   flatNetworkInUse: (physnet: string) =>
     new NeutronError('FlatNetworkInUse', 409, `Unable to create the flat network. Physical network ${physnet} is in use.`),
+  invalidSharedSetting: (networkId: string) =>
+    new NeutronError('InvalidSharedSetting', 409, `Unable to reconfigure sharing settings for network ${networkId}. Multiple tenants are using it.`),
+  rbacPolicyNotFound: (id: string, objectType = 'network') =>
+    new NeutronError('RbacPolicyNotFound', 404, `RBAC policy of type ${objectType} with ID ${id} not found`),
+  rbacPolicyInUse: (objectId: string, details: string) =>
+    new NeutronError('RbacPolicyInUse', 409, `RBAC policy on object ${objectId} cannot be removed because other objects depend on it.\nDetails: ${details}`),
+  duplicateRbacPolicy: () => new NeutronError('DuplicateRbacPolicy', 409, 'An RBAC policy already exists with those values.'),
+  invalidActionForType: (action: string, objectType: string, valid: readonly string[]) =>
+    new NeutronError('InvalidActionForType', 400, `Invalid action '${action}' for object type '${objectType}'. Valid actions: [${valid.map((a) => `'${a}'`).join(', ')}]`),
   policyNotAuthorized: (action: string) =>
     new NeutronError('PolicyNotAuthorized', 403, `(rule:${action}) is disallowed by policy`),
   mechanismDriverError: (method: string) =>

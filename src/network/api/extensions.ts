@@ -27,5 +27,6 @@ export const extensions: Extension[] = [
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
   { alias: 'network_availability_zone', name: 'Network Availability Zone', description: 'Availability zone support for network.' },
   { alias: 'auto-allocated-topology', name: 'Auto Allocated Topology Services', description: 'Auto Allocated Topology Services.' },
+  { alias: 'rbac-policies', name: 'RBAC Policies', description: 'Allows creation and modification of policies that control tenant access to resources.' },
   { alias: 'empty-string-filtering', name: 'Empty String Filtering Extension', description: 'Allow filtering by attributes with empty string value' },
 ];

@@ -1,5 +1,6 @@
 import { Errors, NeutronError } from './errors.js';
 import type { Validator } from './validators.js';
+import type { Credentials } from '../../common/policy/engine.js';
 
 /**
  * One declaration per API resource, in the spirit of Neutron's attribute maps:
@@ -32,8 +33,6 @@ export interface Attr {
   /** is_filter; defaults to true for scalar kinds */
   filter?: boolean;
   sort?: boolean;
-  /** readable and writable by admins only (enforce_policy with an admin rule) */
-  adminOnly?: boolean;
   /** the column holding it; false for attributes computed from other tables */
   column?: string | false;
 }
@@ -50,7 +49,16 @@ export interface ResourceDef<A extends Attrs = Attrs> {
   kind: string;
   table: string;
   attributes: A;
+  /** the URL segment when it is not the plural (rbac-policies for rbac_policies) */
+  collection?: string;
+  /** the 404 of this resource when it is not `<kind> <id> could not be found.` */
+  notFound?: (id: string) => NeutronError;
 }
+
+/** The resource's NotFound error. */
+export const notFoundOf = (def: ResourceDef, id: string): NeutronError => def.notFound?.(id) ?? Errors.notFound(def.kind, id);
+/** The collection's URL segment under /v2.0. */
+export const collectionOf = (def: ResourceDef): string => def.collection ?? def.plural;
 
 export function defineResource<const A extends Attrs>(def: ResourceDef<A>): ResourceDef<A> {
   return def;
@@ -66,8 +74,8 @@ export const columnOf = (name: string, a: Attr): string | undefined =>
 export interface Compiled {
   /** stored attributes: API name, column, kind */
   columns: Array<{ name: string; col: string; kind: Kind }>;
-  visibleToAdmin: string[];
-  visibleToMember: string[];
+  /** attributes shown at all (visible), before the get_<resource>:<attr> rules */
+  visible: string[];
   /** JSON schema of the resource as shown, for the response serializer */
   schema: Record<string, unknown>;
 }
@@ -93,8 +101,7 @@ export function compiled(def: ResourceDef): Compiled {
         const col = columnOf(name, a);
         return col && name !== 'tenant_id' ? [{ name, col, kind: a.kind }] : [];
       }),
-      visibleToAdmin: entries.filter(([, a]) => a.visible !== false).map(([n]) => n),
-      visibleToMember: entries.filter(([, a]) => a.visible !== false && !a.adminOnly).map(([n]) => n),
+      visible: entries.filter(([, a]) => a.visible !== false).map(([n]) => n),
       schema: {
         type: 'object',
         properties: Object.fromEntries(entries.filter(([, a]) => a.visible !== false).map(([n, a]) => [n, JSON_TYPES[a.kind]])),
@@ -105,9 +112,22 @@ export function compiled(def: ResourceDef): Compiled {
   return c;
 }
 
-export interface Caller {
-  isAdmin: boolean;
+/**
+ * Who is asking: the policy credentials (src/common/policy/engine.ts) of a
+ * project-scoped caller, as an AuthStrategy builds them. roles holds the
+ * implied roles too (admin → member → reader); isAdmin is roles.includes('admin').
+ */
+export interface Caller extends Credentials {
   projectId: string;
+  userId?: string;
+  roles: string[];
+  readonly isAdmin: boolean;
+}
+
+/** Builds a Caller from credentials; the one place isAdmin is derived. */
+export function makeCaller(c: { projectId: string; userId?: string; roles: readonly string[] }): Caller {
+  const roles = [...new Set(c.roles)];
+  return { projectId: c.projectId, ...(c.userId !== undefined ? { userId: c.userId } : {}), roles, isAdmin: roles.includes('admin') };
 }
 
 type Body = Record<string, unknown>;
@@ -162,17 +182,9 @@ function checkUnknown(def: ResourceDef, item: Body): void {
   if (unknown.length) throw Errors.badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
 }
 
-function checkAdminOnly(def: ResourceDef, item: Body, caller: Caller, action: string): void {
-  if (caller.isAdmin) return;
-  for (const k of Object.keys(item)) {
-    if (def.attributes[k]?.adminOnly) throw Errors.policyNotAuthorized(`${action}_${def.singular}:${k}`);
-  }
-}
-
 /** Validates a create request and fills defaults; the result holds every post-able attribute. */
 export function prepareCreate(def: ResourceDef, item: Body, caller: Caller): Body {
   checkUnknown(def, item);
-  checkAdminOnly(def, item, caller, 'create');
   // tenant_id and project_id are one attribute under two names
   if ('tenant_id' in item && 'project_id' in item && item.tenant_id !== item.project_id) {
     throw Errors.badRequest("'project_id' and 'tenant_id' do not match");
@@ -190,19 +202,17 @@ export function prepareCreate(def: ResourceDef, item: Body, caller: Caller): Bod
   }
   const project = (out.project_id ?? out.tenant_id ?? null) as string | null;
   if ('project_id' in def.attributes) {
-    const p = project ?? caller.projectId;
-    if (!caller.isAdmin && p !== caller.projectId) throw Errors.policyNotAuthorized(`create_${def.singular}`);
-    out.project_id = p;
+    // another project than the caller's is the create_<resource> rule's to allow (admins only)
+    out.project_id = project ?? caller.projectId;
     delete out.tenant_id;
   }
   return out;
 }
 
 /** Validates an update request: only put-able attributes, converted and validated. */
-export function prepareUpdate(def: ResourceDef, body: unknown, caller: Caller): Body {
+export function prepareUpdate(def: ResourceDef, body: unknown): Body {
   const [item] = unwrapBody(def, body, false);
   checkUnknown(def, item);
-  checkAdminOnly(def, item, caller, 'update');
   const out: Body = {};
   for (const [name, value] of Object.entries(item)) {
     const a = def.attributes[name];
@@ -212,14 +222,15 @@ export function prepareUpdate(def: ResourceDef, body: unknown, caller: Caller): 
   return out;
 }
 
-/** Keeps the visible attributes a caller may see, and only the requested fields. */
-export function present(def: ResourceDef, obj: Body, caller: Caller, fields: string[] | undefined): Body {
+/** Keeps the attributes shown (less those in hidden: get_<resource>:<attr> rules that failed) and only the requested fields. */
+export function present(def: ResourceDef, obj: Body, hidden: readonly string[], fields: string[] | undefined): Body {
   const c = compiled(def);
-  // the serializer's schema already limits output to declared attributes; admins see them all
-  if (caller.isAdmin && !fields && c.visibleToAdmin.length === Object.keys(def.attributes).length) return obj;
+  // the serializer's schema already limits output to declared attributes
+  if (!fields && hidden.length === 0 && c.visible.length === Object.keys(def.attributes).length) return obj;
   const out: Body = {};
-  for (const name of caller.isAdmin ? c.visibleToAdmin : c.visibleToMember) {
+  for (const name of c.visible) {
     if (fields && !fields.includes(name)) continue;
+    if (hidden.includes(name)) continue;
     const v = obj[name];
     if (v !== undefined) out[name] = v;
   }

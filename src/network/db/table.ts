@@ -1,8 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../common/db/index.js';
 import type { Schema } from '../../common/db/schema.js';
-import { Errors } from '../api/errors.js';
-import { columnOf, compiled, type ResourceDef } from '../api/resource.js';
+import { columnOf, compiled, notFoundOf, type ResourceDef } from '../api/resource.js';
 import type { ListQuery } from '../api/query.js';
 
 type Row = Record<string, unknown>;
@@ -80,7 +79,7 @@ export async function listRows(db: Db | Tx, def: ResourceDef, q: ListQuery, opts
   let marker: Row | undefined;
   if (q.marker) {
     marker = await db.selectFrom(table).selectAll().where('id', '=', q.marker).executeTakeFirst() as Row | undefined;
-    if (!marker) throw Errors.notFound(def.kind, q.marker);
+    if (!marker) throw notFoundOf(def, q.marker);
   }
 
   let query = db.selectFrom(table).selectAll().where(where);

@@ -2,11 +2,13 @@ import type { Db, Tx } from '../../common/db/index.js';
 import type { ListQuery } from '../api/query.js';
 import { Errors } from '../api/errors.js';
 import type { Caller } from '../api/resource.js';
+import { hasGlobalScope } from '../../common/policy/network-rules.js';
 import { networkDef } from '../api/resources/network.js';
 import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
 import { newId, now, type PluginContext } from './context.js';
 import { extendNetworks } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
+import { ACCESS_EXTERNAL, ACCESS_SHARED, ensureNoTenantPorts, openNetworkIds, openToAll, readsOwnProject, sharedToProjectIds } from './rbac.js';
 import type { Segment } from './types.js';
 
 type Body = Record<string, unknown>;
@@ -20,9 +22,20 @@ export const networkFilters: Record<string, ComputedFilter> = {
   'provider:segmentation_id': segmentFilter('segmentation_id'),
 };
 
-/** Admins see every network; others their own, shared and external ones. */
+/**
+ * Admins see every network; others their project's and those an RBAC policy opens to
+ * their project or to '*' (shared or external), as Neutron's network query hooks do.
+ */
 export const networkScope = (caller: Caller) => (eb: Parameters<ComputedFilter>[0]) =>
-  caller.isAdmin ? eb.lit(true) : eb.or([eb('project_id', '=', caller.projectId), eb('shared', '=', 1), eb('router_external', '=', 1)]);
+  hasGlobalScope(caller)
+    ? eb.lit(true)
+    : eb.or([...(readsOwnProject(caller) ? [eb('project_id', '=', caller.projectId)] : []), eb('id', 'in', openNetworkIds(eb, caller.projectId))]);
+
+/** shared=True/False as the caller sees it: a policy sharing the network to '*' (the column) or to the caller's project. */
+const sharedFilter = (caller: Caller): ComputedFilter => (eb, values) => {
+  const shared = eb.or([eb('shared', '=', 1), eb('id', 'in', sharedToProjectIds(eb, caller.projectId))]);
+  return values[0] ? shared : eb.not(shared);
+};
 
 export async function loadNetworks(db: Db | Tx, ids: string[]): Promise<Body[]> {
   if (ids.length === 0) return [];
@@ -47,7 +60,7 @@ export class Networks {
 
   constructor(private ctx: PluginContext) {}
 
-  async create(_caller: Caller, items: Body[]): Promise<Body[]> {
+  async create(caller: Caller, items: Body[]): Promise<Body[]> {
     const providers = items.map((item) => {
       const seg = providerSegment(item);
       if (seg) this.ctx.types.validateProviderSegment(seg);
@@ -67,38 +80,84 @@ export class Networks {
       });
       await tx.insertInto('networks').values(row as never).execute();
       await tx.insertInto('network_segments').values({ id: newId(), network_id: id, segment_index: 0, ...seg }).execute();
+      // shared and router:external are RBAC policies to '*' (Neutron's _create_network_db, _process_l3_create)
+      if (item.shared) await openToAll(tx, id, item.project_id as string, ACCESS_SHARED);
+      if (item['router:external']) await openToAll(tx, id, item.project_id as string, ACCESS_EXTERNAL);
       return id;
     }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
-    return created.map((n, k) => ({ is_default: items[k].is_default, ...n }));
+    const out = created.map((n, k) => ({ is_default: items[k].is_default, ...n }));
+    await this.sharedAsSeenBy(this.ctx.db, caller, out);
+    return out;
+  }
+
+  /**
+   * Neutron's shared is relative to the caller: true when the network is shared to '*'
+   * (networks.shared, kept by the RBAC code) or to the caller's project.
+   */
+  async sharedAsSeenBy(db: Db | Tx, caller: Caller, items: Body[]): Promise<void> {
+    const ids = items.filter((n) => n.shared !== true).map((n) => n.id as string);
+    if (ids.length === 0) return;
+    const rows = await db.selectFrom('network_rbacs').select('object_id')
+      .where('action', '=', ACCESS_SHARED).where('target_tenant', '=', caller.projectId).where('object_id', 'in', ids).execute();
+    if (rows.length === 0) return;
+    const to = new Set(rows.map((r) => r.object_id));
+    for (const n of items) if (to.has(n.id as string)) n.shared = true;
   }
 
   async get(caller: Caller, id: string): Promise<Body> {
     const [n] = await loadNetworks(this.ctx.db, [id]);
-    if (!n || !this.visible(caller, n)) throw Errors.notFound('Network', id);
+    if (!n || !(await this.visible(caller, n.id as string, n.project_id as string))) throw Errors.notFound('Network', id);
+    await this.sharedAsSeenBy(this.ctx.db, caller, [n]);
     return n;
   }
 
-  /** The little the other resources need to know of a network; NetworkNotFound when the caller may not see it. */
-  async summary(caller: Caller, id: string): Promise<{ project_id: string; shared: boolean }> {
-    const n = await this.ctx.db.selectFrom('networks').select(['project_id', 'shared', 'router_external']).where('id', '=', id).executeTakeFirst();
-    const view = n && { project_id: n.project_id, shared: n.shared === 1, 'router:external': n.router_external === 1 };
-    if (!view || !this.visible(caller, view)) throw Errors.notFound('Network', id);
+  /** The little the other resources need to know of a network, as the caller sees it; NetworkNotFound when it may not see it. */
+  async summary(caller: Caller, id: string): Promise<{ project_id: string; shared: boolean; 'router:external': boolean }> {
+    const view = await this.info(caller, id);
+    if (!view || !(await this.visible(caller, id, view.project_id))) throw Errors.notFound('Network', id);
     return view;
   }
 
-  visible(caller: Caller, n: Body): boolean {
-    return caller.isAdmin || n.project_id === caller.projectId || n.shared === true || n['router:external'] === true;
+  /** The same, whether or not the caller may see the network (undefined when there is none). */
+  async info(caller: Caller, id: string): Promise<{ project_id: string; shared: boolean; 'router:external': boolean } | undefined> {
+    const n = await this.ctx.db.selectFrom('networks').select(['id', 'project_id', 'shared', 'router_external']).where('id', '=', id).executeTakeFirst();
+    if (!n) return undefined;
+    const view = { id: n.id, project_id: n.project_id, shared: n.shared === 1, 'router:external': n.router_external === 1 };
+    await this.sharedAsSeenBy(this.ctx.db, caller, [view]);
+    return view;
+  }
+
+  /** The network is in the caller's scope: its own project's, or opened to it by an RBAC policy. */
+  private async visible(caller: Caller, id: string, projectId: string): Promise<boolean> {
+    if (hasGlobalScope(caller) || (projectId === caller.projectId && readsOwnProject(caller))) return true;
+    const open = await this.ctx.db.selectFrom('network_rbacs').select('id')
+      .where('object_id', '=', id).where('target_tenant', 'in', ['*', caller.projectId]).executeTakeFirst();
+    return open !== undefined;
   }
 
   async list(caller: Caller, q: ListQuery): Promise<Body[]> {
-    const items = await listRows(this.ctx.db, networkDef, q, { computed: networkFilters, scope: networkScope(caller) });
+    const items = await listRows(this.ctx.db, networkDef, q, {
+      computed: { ...networkFilters, shared: sharedFilter(caller) }, scope: networkScope(caller),
+    });
     await extendNetworks(this.ctx.db, items);
+    await this.sharedAsSeenBy(this.ctx.db, caller, items);
     return items;
   }
 
   async update(caller: Caller, id: string, changes: Body): Promise<Body> {
     await this.get(caller, id);
-    return updateResource(this.ctx, this.ops, id, async (tx, original) => {
+    const updated = await updateResource(this.ctx, this.ops, id, async (tx, original) => {
+      const owner = original.project_id as string;
+      // original.shared here is the column: shared to '*'
+      if (changes.shared === true && original.shared !== true) await openToAll(tx, id, owner, ACCESS_SHARED);
+      if (changes.shared === false && original.shared === true) {
+        await ensureNoTenantPorts(tx, id, owner, '*');
+        await tx.deleteFrom('network_rbacs').where('object_id', '=', id).where('action', '=', ACCESS_SHARED).where('target_tenant', '=', '*').execute();
+      }
+      if (changes['router:external'] === true && original['router:external'] !== true) await openToAll(tx, id, owner, ACCESS_EXTERNAL);
+      if (changes['router:external'] === false && original['router:external'] === true) {
+        await tx.deleteFrom('network_rbacs').where('object_id', '=', id).where('action', '=', ACCESS_EXTERNAL).execute();
+      }
       if (typeof changes.mtu === 'number') {
         const segs = await tx.selectFrom('network_segments').selectAll().where('network_id', '=', id).execute();
         const maxMtu = this.ctx.types.networkMtu(segs);
@@ -110,6 +169,8 @@ export class Networks {
         .set({ ...row, revision_number: (original.revision_number as number) + 1, updated_at: now() } as never)
         .where('id', '=', id).execute();
     }, () => Errors.notFound('Network', id));
+    await this.sharedAsSeenBy(this.ctx.db, caller, [updated]);
+    return updated;
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
@@ -141,6 +202,7 @@ export class Networks {
     for (const s of segs) await this.ctx.types.releaseSegment(tx, s);
     await tx.deleteFrom('network_segments').where('network_id', '=', id).execute();
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
+    await tx.deleteFrom('network_rbacs').where('object_id', '=', id).execute();
     await tx.deleteFrom('networks').where('id', '=', id).execute();
   }
 }

@@ -5,6 +5,7 @@ import { CallbackRegistry } from '../callbacks.js';
 import { PluginContext } from './context.js';
 import { Networks } from './networks.js';
 import { Ports } from './ports.js';
+import { RbacPolicies } from './rbac.js';
 import { Subnets } from './subnets.js';
 
 /** The ML2 core plugin: networks, subnets and ports over type and mechanism drivers. */
@@ -14,6 +15,7 @@ export class Ml2Plugin {
   readonly networks: Networks;
   readonly subnets: Subnets;
   readonly ports: Ports;
+  readonly rbac: RbacPolicies;
 
   constructor(database: Database, cfg: Config, log: Logger) {
     this.callbacks = new CallbackRegistry((err, p) => log.error({ resource: p.resource, event: p.event, err: (err as Error).message }, 'callback failed'));
@@ -21,6 +23,7 @@ export class Ml2Plugin {
     this.networks = new Networks(this.ctx);
     this.subnets = new Subnets(this.ctx, this.networks);
     this.ports = new Ports(this.ctx, this.networks);
+    this.rbac = new RbacPolicies(this.ctx, this.networks);
   }
 
   async initialize(): Promise<void> {

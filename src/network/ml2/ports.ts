@@ -9,6 +9,9 @@ import { newId, now, type PluginContext } from './context.js';
 import { extendPorts } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import type { Networks } from './networks.js';
+import { hasGlobalScope } from '../../common/policy/network-rules.js';
+import { readsOwnProject } from './rbac.js';
+import { networkRelated } from './subnets.js';
 import { PortAddresses, type FixedIpSpec } from './port-addresses.js';
 import { SecurityGroupBindings } from './security-group-bindings.js';
 
@@ -53,13 +56,13 @@ export class Ports {
     this.addresses = new PortAddresses(ctx);
   }
 
-  async create(caller: Caller, items: Body[]): Promise<Body[]> {
-    for (const item of items) {
-      const net = await this.networks.summary(caller, item.network_id as string);
-      if (!caller.isAdmin && net.project_id !== caller.projectId && net.shared !== true) {
-        throw Errors.notFound('Network', item.network_id as string);
-      }
-    }
+  /** The network's owner and sharing, for the rules; for a new port, NetworkNotFound when the caller may not use the network. */
+  async related(caller: Caller, item: Body, existing: boolean): Promise<Body> {
+    return networkRelated(this.networks, caller, item, existing);
+  }
+
+  /** The caller's network use was checked by related() and the create_port rules (src/network/api/policy.ts). */
+  async create(_caller: Caller, items: Body[]): Promise<Body[]> {
     return createResources(this.ctx, this.ops, items, async (tx, item) => {
       const id = newId();
       const networkId = item.network_id as string;
@@ -95,14 +98,28 @@ export class Ports {
 
   async get(caller: Caller, id: string): Promise<Body> {
     const [p] = await loadPorts(this.ctx.db, [id]);
-    if (!p || !(caller.isAdmin || p.project_id === caller.projectId)) throw Errors.notFound('Port', id);
+    if (!p || !(await this.inScope(caller, p))) throw Errors.notFound('Port', id);
     return p;
+  }
+
+  /** Neutron's port query: the caller's project's ports, and every port on its project's networks. */
+  private async inScope(caller: Caller, p: Body): Promise<boolean> {
+    if (hasGlobalScope(caller)) return true;
+    if (!readsOwnProject(caller)) return false;
+    if (p.project_id === caller.projectId) return true;
+    const net = await this.ctx.db.selectFrom('networks').select('project_id').where('id', '=', p.network_id as string).executeTakeFirst();
+    return net?.project_id === caller.projectId;
   }
 
   async list(caller: Caller, q: ListQuery): Promise<Body[]> {
     const items = await listRows(this.ctx.db, portDef, q, {
       computed: portFilters,
-      scope: caller.isAdmin ? undefined : (eb) => eb('project_id', '=', caller.projectId),
+      scope: hasGlobalScope(caller) ? undefined : (eb) => (readsOwnProject(caller)
+        ? eb.or([
+          eb('project_id', '=', caller.projectId),
+          eb('network_id', 'in', eb.selectFrom('networks').select('id').where('project_id', '=', caller.projectId)),
+        ])
+        : eb.lit(false)),
     });
     await extendPorts(this.ctx.db, items);
     return items;

@@ -10,6 +10,8 @@ import { newId, now, type PluginContext } from './context.js';
 import { extendSubnets } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import type { Networks } from './networks.js';
+import { hasGlobalScope } from '../../common/policy/network-rules.js';
+import { ACCESS_SHARED, openNetworkIds, readsOwnProject } from './rbac.js';
 
 type Body = Record<string, unknown>;
 
@@ -63,8 +65,7 @@ export class Subnets {
 
   async create(caller: Caller, items: Body[]): Promise<Body[]> {
     for (const item of items) {
-      const net = await this.networks.summary(caller, item.network_id as string);
-      if (!caller.isAdmin && net.project_id !== caller.projectId) throw Errors.policyNotAuthorized('create_subnet');
+      // who may add a subnet to the network is the create_subnet rule's (src/network/api/policy.ts, with related())
       // there are no subnet pools: whichever one is named does not exist
       if (item.subnetpool_id != null) throw new NeutronError('SubnetPoolNotFound', 404, `Subnet pool ${item.subnetpool_id as string} could not be found.`);
     }
@@ -102,28 +103,30 @@ export class Subnets {
     await tx.updateTable('networks').set((eb) => ({ revision_number: eb('revision_number', '+', 1) })).where('id', '=', networkId).execute();
   }
 
+  /** The network's owner and sharing, for the rules; for a new subnet, NetworkNotFound when the caller may not use the network. */
+  async related(caller: Caller, item: Body, existing: boolean): Promise<Body> {
+    return networkRelated(this.networks, caller, item, existing);
+  }
+
   async get(caller: Caller, id: string): Promise<Body> {
     const [s] = await loadSubnets(this.ctx.db, [id]);
-    if (!s || !(caller.isAdmin || s.project_id === caller.projectId || (await this.networkVisible(caller, s.network_id as string)))) {
-      throw Errors.notFound('Subnet', id);
-    }
+    if (!s || !(await this.inScope(caller, s))) throw Errors.notFound('Subnet', id);
     return s;
   }
 
-  private async networkVisible(caller: Caller, networkId: string): Promise<boolean> {
-    try {
-      await this.networks.get(caller, networkId);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Neutron's subnet query: the caller's project's subnets, and those of networks shared with it. */
+  private async inScope(caller: Caller, s: Body): Promise<boolean> {
+    if (hasGlobalScope(caller) || (s.project_id === caller.projectId && readsOwnProject(caller))) return true;
+    const open = await this.ctx.db.selectFrom('network_rbacs').select('id').where('object_id', '=', s.network_id as string)
+      .where('action', '=', ACCESS_SHARED).where('target_tenant', 'in', ['*', caller.projectId]).executeTakeFirst();
+    return open !== undefined;
   }
 
   async list(caller: Caller, q: ListQuery): Promise<Body[]> {
     const items = await listRows(this.ctx.db, subnetDef, q, {
-      scope: caller.isAdmin ? undefined : (eb) => eb.or([
-        eb('project_id', '=', caller.projectId),
-        eb('network_id', 'in', eb.selectFrom('networks').select('id').where((w) => w.or([w('shared', '=', 1), w('router_external', '=', 1)]))),
+      scope: hasGlobalScope(caller) ? undefined : (eb) => eb.or([
+        ...(readsOwnProject(caller) ? [eb('project_id', '=', caller.projectId)] : []),
+        eb('network_id', 'in', openNetworkIds(eb, caller.projectId, ACCESS_SHARED)),
       ]),
     });
     await extendSubnets(this.ctx.db, items);
@@ -131,8 +134,7 @@ export class Subnets {
   }
 
   async update(caller: Caller, id: string, changes: Body): Promise<Body> {
-    const s = await this.get(caller, id);
-    if (!caller.isAdmin && s.project_id !== caller.projectId) throw Errors.notFound('Subnet', id);
+    await this.get(caller, id);
     return updateResource(this.ctx, this.ops, id, async (tx, original) => {
       const cidr = parseCidr(original.cidr as string) as Cidr;
       const set: Body = { ...changes };
@@ -158,8 +160,7 @@ export class Subnets {
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
-    const s = await this.get(caller, id);
-    if (!caller.isAdmin && s.project_id !== caller.projectId) throw Errors.notFound('Subnet', id);
+    await this.get(caller, id);
     await deleteResource(this.ctx, this.ops, id, async (tx) => {
       const inUse = await tx.selectFrom('ip_allocations').innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
         .select('ports.id').where('ip_allocations.subnet_id', '=', id).where('ports.device_owner', '!=', 'network:dhcp')
@@ -176,4 +177,18 @@ export class Subnets {
     await tx.deleteFrom('subnets').where('id', '=', id).execute();
     if (s) await this.bumpNetwork(tx, s.network_id);
   }
+}
+
+/**
+ * The network fields the port and subnet rules read (network:project_id, network:tenant_id,
+ * network:shared as the caller sees it). For a new resource, the network must be one the
+ * caller can see (NetworkNotFound), and, unless shared with it, belong to the new resource's
+ * project (Neutron's _validate_network_tenant_ownership, also answered 404).
+ */
+export async function networkRelated(networks: Networks, caller: Caller, item: Body, existing: boolean): Promise<Body> {
+  const networkId = item.network_id as string;
+  const net = existing ? await networks.info(caller, networkId) : await networks.summary(caller, networkId);
+  if (!net) return {};
+  if (!existing && !hasGlobalScope(caller) && !net.shared && net.project_id !== item.project_id) throw Errors.notFound('Network', networkId);
+  return { 'network:project_id': net.project_id, 'network:tenant_id': net.project_id, 'network:shared': net.shared };
 }
