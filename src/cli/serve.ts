@@ -34,9 +34,15 @@ export async function serveNetwork(cfg: Config, tokens?: TokenValidator): Promis
   const strategy: string = cfg.network.auth_strategy;
   if (strategy !== 'keystone' && strategy !== 'noauth') throw new Error(`network.auth_strategy: expected keystone or noauth, got ${JSON.stringify(strategy)}`);
   let auth = noAuth;
+  const stops: Array<() => void> = [];
   if (strategy === 'keystone') {
-    const { TokenService } = await import('../identity/tokens.js');
-    const validator = tokens ?? (await TokenService.open(cfg.data_dir, cfg.identity.token_expiration, database.db));
+    let validator = tokens;
+    if (!validator) {
+      const { REVOCATION_REFRESH_MS, TokenService } = await import('../identity/tokens.js');
+      const own = await TokenService.open(cfg.data_dir, cfg.identity.token_expiration, database.db);
+      stops.push(own.refreshEvery(database.db, REVOCATION_REFRESH_MS, (err) => log.warn({ err }, 'revocation refresh failed')));
+      validator = own;
+    }
     auth = keystoneAuth(validator, publicUrl(cfg, cfg.identity.host, cfg.identity.port));
   } else {
     log.warn({ service: 'network' }, 'auth_strategy noauth: every request is an admin (development only)');
@@ -50,6 +56,7 @@ export async function serveNetwork(cfg: Config, tokens?: TokenValidator): Promis
     'network API listening',
   );
   return async () => {
+    for (const stop of stops) stop();
     await app.close();
     await database.close();
   };

@@ -15,7 +15,7 @@ import { userEntity } from './api/entities/users.js';
 import { registerGrants } from './api/grants.js';
 import { errorBody, Errors, KeystoneError } from './errors.js';
 import { Passwords } from './passwords.js';
-import { TokenService } from './tokens.js';
+import { REVOCATION_REFRESH_MS, TokenService } from './tokens.js';
 
 export interface IdentityServer {
   app: FastifyInstance;
@@ -26,7 +26,6 @@ export interface IdentityServer {
 const MAX_BODY = 114688;
 const MAX_DEPTH = 32;
 /** how often revocations made by other servers on the same database are picked up */
-const REVOCATION_REFRESH_MS = 5000;
 
 function parseJson(body: string): unknown {
   if (body.trim() === '') return undefined;
@@ -128,10 +127,7 @@ export async function createIdentityServer(cfg: Config, database: Database, log:
   registerGrants(app, ctx);
   registerAppCreds(app, ctx);
 
-  const timer = setInterval(() => {
-    tokens.refresh(database.db).catch((err) => log.warn({ err }, 'revocation refresh failed'));
-  }, REVOCATION_REFRESH_MS);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  const stopRefresh = tokens.refreshEvery(database.db, REVOCATION_REFRESH_MS, (err) => log.warn({ err }, 'revocation refresh failed'));
+  app.addHook('onClose', async () => stopRefresh());
   return { app, tokens };
 }

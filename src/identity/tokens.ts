@@ -157,4 +157,17 @@ export class TokenService {
   refresh(db: Db): Promise<void> {
     return this.revocations.load(db);
   }
+
+  /**
+   * Refreshes every `ms` (off the validation path: a revocation made by another
+   * process sharing the database takes effect here within that time); returns the stop.
+   */
+  refreshEvery(db: Db, ms: number, onError: (err: unknown) => void): () => void {
+    const timer = setInterval(() => this.refresh(db).catch(onError), ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
 }
+
+/** how often a server re-reads the revocations others made */
+export const REVOCATION_REFRESH_MS = 5000;
