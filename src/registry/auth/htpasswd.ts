@@ -2,7 +2,8 @@
 // bcrypt entries only ($2y$, $2a$, $2b$, what `htpasswd -B` writes).
 // bcryptjs: pure JavaScript, no install script, the well-kept standard; its async
 // compare yields to the event loop between rounds, so a login does not stall transfers.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { VerifiedSecrets } from '../../common/verified-secrets.js';
 import { readFile, stat } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
 import type { Logger } from '../../common/logging.js';
@@ -62,9 +63,7 @@ export class HtpasswdAuthenticator {
   private fileId = '';
   private lastCheck = 0;
   private reloading: Promise<void> | undefined;
-  /** keyed digest of a verified Authorization header → when it stops counting; never the header itself */
-  private verified = new Map<string, number>();
-  private readonly cacheKey = randomBytes(32);
+  private verified = new VerifiedSecrets(CACHE_TTL_MS, CACHE_MAX);
 
   private constructor(readonly realm: string, readonly path: string, private readonly log?: Logger) {}
 
@@ -79,15 +78,12 @@ export class HtpasswdAuthenticator {
     await this.maybeReload();
     const creds = parseBasic(authorization);
     if (!creds) return false;
-    const digest = createHmac('sha256', this.cacheKey).update(authorization!).digest('base64');
-    const until = this.verified.get(digest);
-    if (until !== undefined && until > Date.now()) return true;
+    if (this.verified.has([authorization!])) return true;
     const hash = this.entries.get(creds.user);
     // the same bcrypt work whether the user exists or not
     const ok = await bcrypt.compare(creds.password, hash ?? this.dummy);
     if (!ok || hash === undefined) return false;
-    if (this.verified.size >= CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(digest, Date.now() + CACHE_TTL_MS);
+    this.verified.remember([authorization!]);
     return true;
   }
 
