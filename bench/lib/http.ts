@@ -3,11 +3,21 @@ import http from 'node:http';
 
 export interface Reply {
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: string;
 }
 
+/** What a request loop reports to: counts every answer that is not 2xx, and every transport error. */
+export interface Recorder {
+  readonly base: URL;
+  /** one answer (status 0: a transport error; `text` is the body or the error) */
+  record(method: string, path: string, status: number, text: string): void;
+  /** a failure of the benchmark's own checks on an answer: counted like a non-2xx answer */
+  fault(what: string): void;
+}
+
 /** Counts every answer that is not 2xx, and every transport error, per client. */
-export class Client {
+export class Client implements Recorder {
   readonly agent: http.Agent;
   readonly base: URL;
   errors = 0;
@@ -19,11 +29,13 @@ export class Client {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
 
-  request(method: string, path: string, body?: unknown): Promise<Reply> {
+  /** `extra` headers are added to (or override) the JSON ones. */
+  request(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Reply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = {
       Accept: 'application/json',
       'Content-Type': 'application/json',
+      ...extra,
     };
     if (payload !== undefined) headers['Content-Length'] = Buffer.byteLength(payload);
     return new Promise<Reply>((resolve) => {
@@ -43,18 +55,18 @@ export class Client {
             const status = res.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
             this.record(method, path, status, text);
-            resolve({ status, body: text });
+            resolve({ status, headers: res.headers, body: text });
           });
           res.on('error', (e) => {
             this.record(method, path, 0, String(e));
-            resolve({ status: 0, body: String(e) });
+            resolve({ status: 0, headers: {}, body: String(e) });
           });
         },
       );
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`timeout after ${this.timeoutMs} ms`)));
       req.on('error', (e) => {
         this.record(method, path, 0, String(e));
-        resolve({ status: 0, body: String(e) });
+        resolve({ status: 0, headers: {}, body: String(e) });
       });
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -70,8 +82,7 @@ export class Client {
       const id = parsed[key]?.id;
       return typeof id === 'string' ? id : undefined;
     } catch {
-      this.errors++;
-      this.remember(`POST /v2.0/${collection}: 2xx with unparsable body ${r.body.slice(0, 120)}`);
+      this.fault(`POST /v2.0/${collection}: 2xx with unparsable body ${r.body.slice(0, 120)}`);
       return undefined;
     }
   }
@@ -80,7 +91,12 @@ export class Client {
     this.agent.destroy();
   }
 
-  private record(method: string, path: string, status: number, text: string): void {
+  fault(what: string): void {
+    this.errors++;
+    this.remember(what);
+  }
+
+  record(method: string, path: string, status: number, text: string): void {
     if (status >= 200 && status < 300) {
       this.ok++;
       return;
@@ -116,4 +132,85 @@ export async function waitReady(
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;
+}
+
+export interface Rate {
+  ok: number; // good answers counted in the measured window
+  failed: number;
+  seconds: number;
+  connections: number;
+}
+
+export interface LoopRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string | number>;
+  body?: string;
+}
+
+export interface LoopOptions {
+  warmupSeconds: number;
+  /** the request sent the i-th time (over all connections), when not always the same */
+  vary?: (i: number) => LoopRequest;
+  /** on a 2xx answer: why it is not good after all (counted with `fault`), or undefined */
+  check?: (res: http.IncomingMessage) => string | undefined;
+  timeoutMs?: number; // per request (default 10 s)
+}
+
+/**
+ * `connections` keep-alive connections, each sending `request` back to back (one request in flight per
+ * connection) for `seconds` after a warm-up; answers are read and discarded. Every request of the warm-up
+ * and the window that does not answer 2xx (or fails `check`) is counted in `to`.
+ */
+export async function rateLoop(to: Recorder, request: LoopRequest, connections: number, seconds: number, o: LoopOptions): Promise<Rate> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  let counting = false;
+  let okN = 0;
+  let failed = 0;
+  let stop = false;
+  let sent = 0;
+  const one = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const { method, path, headers = {}, body } = o.vary ? o.vary(sent++) : request;
+      const all = body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) };
+      const req = http.request({ host: to.base.hostname, port: to.base.port, method, path, headers: all, agent }, (res) => {
+        const status = res.statusCode ?? 0;
+        const good = status >= 200 && status < 300;
+        let text = '';
+        if (good) res.resume();
+        else res.on('data', (b: Buffer) => (text += b.toString('utf8').slice(0, 200)));
+        res.on('end', () => {
+          to.record(method, path, status, text);
+          const bad = good ? o.check?.(res) : undefined;
+          if (bad !== undefined) to.fault(`${method} ${path.slice(0, 60)} -> ${status} but ${bad}`);
+          if (counting && good && bad === undefined) okN++;
+          else if (counting) failed++;
+          resolve();
+        });
+        res.on('error', () => resolve());
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+      req.on('error', (e) => {
+        to.record(method, path, 0, String(e));
+        if (counting) failed++;
+        // a dead connection: do not spin on it
+        setTimeout(resolve, 10);
+      });
+      req.end(body);
+    });
+  const worker = async (): Promise<void> => {
+    while (!stop) await one();
+  };
+  const workers = Array.from({ length: connections }, worker);
+  await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
+  const t0 = performance.now();
+  counting = true;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  counting = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(workers);
+  agent.destroy();
+  return { ok: okN, failed, seconds: elapsed, connections };
 }

@@ -7,6 +7,8 @@ import http from 'node:http';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
+import { rateLoop as httpRateLoop, type Rate, type Recorder } from './http.js';
+
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar';
@@ -289,19 +291,14 @@ export async function pushSmallImages(
   return { requested: count, pushed, requests: c.ok + c.errors - before, seconds: (performance.now() - t0) / 1000, truncated: next < count };
 }
 
-export interface Rate {
-  ok: number; // 2xx answers counted in the measured window
-  failed: number;
-  seconds: number;
-  connections: number;
-}
+export type { Rate } from './http.js';
 
 /**
  * `connections` keep-alive connections, each sending `method path` back to back (one request in flight per
  * connection) for `seconds` after a short warm-up; answers are read and discarded. Every request of the
  * warm-up and the window that does not answer 2xx is counted in `c`.
  */
-export async function rateLoop(
+export function rateLoop(
   c: RegistryClient,
   method: 'HEAD' | 'GET',
   path: string,
@@ -310,49 +307,10 @@ export async function rateLoop(
   seconds: number,
   warmupSeconds: number,
 ): Promise<Rate> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
-  const opts: http.RequestOptions = { host: c.base.hostname, port: c.base.port, method, path, headers, agent };
-  let counting = false;
-  let okN = 0;
-  let failed = 0;
-  let stop = false;
-  const one = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const req = http.request(opts, (res) => {
-        const status = res.statusCode ?? 0;
-        const good = status >= 200 && status < 300;
-        let text = '';
-        if (good) res.resume();
-        else res.on('data', (b: Buffer) => (text += b.toString('utf8').slice(0, 200)));
-        res.on('end', () => {
-          c.record(method, path, { status, headers: res.headers, text, bytes: 0 });
-          if (counting && good) okN++;
-          else if (counting) failed++;
-          resolve();
-        });
-        res.on('error', () => resolve());
-      });
-      req.setTimeout(10_000, () => req.destroy(new Error('timeout after 10 s')));
-      req.on('error', (e) => {
-        c.record(method, path, { status: 0, headers: {}, text: String(e), bytes: 0 });
-        if (counting) failed++;
-        // a dead connection: do not spin on it
-        setTimeout(resolve, 10);
-      });
-      req.end();
-    });
-  const worker = async (): Promise<void> => {
-    while (!stop) await one();
+  const to: Recorder = {
+    base: c.base,
+    record: (m, p, status, text) => c.record(m, p, { status, headers: {}, text, bytes: 0 }),
+    fault: (what) => c.fault(what),
   };
-  const workers = Array.from({ length: connections }, worker);
-  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-  const t0 = performance.now();
-  counting = true;
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  counting = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  stop = true;
-  await Promise.all(workers);
-  agent.destroy();
-  return { ok: okN, failed, seconds: elapsed, connections };
+  return httpRateLoop(to, { method, path, headers }, connections, seconds, { warmupSeconds });
 }

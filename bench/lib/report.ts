@@ -1,5 +1,6 @@
 // Figures, the stdout table and the docs/BENCHMARKS.md section.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname } from 'node:path';
 import type { CreatePhase, CreateStep, ReadResult } from './load.js';
 
@@ -100,21 +101,23 @@ function notes(all: SystemResult[]): string[] {
         `; RSS: ${r.peakRssMiB === undefined ? 'not measured (no --pid)' : r.rssNote}`,
     );
     if (trunc.length > 0) out.push(`${r.name}: STOPPED BY THE STEP TIME LIMIT in ${trunc.join(', ')} (rates are over what completed)`);
-    out.push(r.errors === 0 ? `${r.name}: no non-2xx answers` : `${r.name}: ${r.errors} NON-2xx ANSWERS OR TRANSPORT ERRORS — figures are not clean`);
-    for (const s of r.errorSamples) out.push(`  ${r.name} error: ${s}`);
+    out.push(...errorNotes(r.name, r.errors, r.errorSamples));
   }
   return out;
 }
 
+/**
+ * The notes on a system's failed requests: how many (`inWindows` of them inside measured windows, when
+ * known), then the samples kept, indented.
+ */
+export function errorNotes(name: string, errors: number, samples: string[], inWindows?: number): string[] {
+  if (errors === 0) return [`${name}: no non-2xx answers`];
+  const where = inWindows === undefined ? '' : ` (${inWindows} inside the request-rate windows)`;
+  return [`${name}: ${errors} NON-2xx ANSWERS OR ERRORS${where} — figures are not clean`, ...samples.map((s) => `  ${name} error: ${s}`)];
+}
+
 export function printTable(figs: Figure[], c: SystemResult, n?: SystemResult): void {
-  const table = [header(c, n), ...rows(figs, c, n)];
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  const line = (r: string[]): string => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log('');
-  console.log(line(table[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of table.slice(1)) console.log(line(r));
-  console.log('');
+  console.log(['', ...textTable([header(c, n), ...rows(figs, c, n)], (i) => i < 2), ''].join('\n'));
   for (const s of notes(n ? [c, n] : [c])) console.log(s);
 }
 
@@ -126,10 +129,39 @@ export interface RunInfo {
 }
 
 export function markdownSection(info: RunInfo, figs: Figure[], c: SystemResult, n?: SystemResult): string {
-  const h = header(c, n);
+  return section(
+    'Network service',
+    info,
+    `Targets: at least ${TARGET_THROUGHPUT}× neutron-server's throughput on every figure, and less than 1/${TARGET_MEMORY} of its memory` +
+      ' (ratios: cloudlet / neutron-server for throughputs, neutron-server / cloudlet for memory).',
+    [header(c, n), ...rows(figs, c, n)],
+    notes(n ? [c, n] : [c]),
+  );
+}
+
+/** A plain-text table, header first then a rule: columns for which `left(i)` pad on the right, the others on the left. */
+export function textTable(table: string[][], left: (column: number) => boolean): string[] {
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)];
+}
+
+/** The command line, date and machine of this run, for a section; `script` is the npm script's name. */
+export function runInfo(script: string, load: string): RunInfo {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return {
+    command: [`npm run ${script}`, ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine: `nproc ${os.availableParallelism()} (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
+    load,
+  };
+}
+
+/** A "## title" section of docs/BENCHMARKS.md: the run, the targets, the table (header first) and the notes. */
+export function section(title: string, info: RunInfo, targets: string, table: string[][], notes: string[]): string {
   const md = (r: string[]): string => `| ${r.join(' | ')} |`;
   return [
-    '## Network service',
+    `## ${title}`,
     '',
     `Command: \`${info.command}\``,
     '',
@@ -137,14 +169,13 @@ export function markdownSection(info: RunInfo, figs: Figure[], c: SystemResult, 
     '',
     `Load: ${info.load}`,
     '',
-    `Targets: at least ${TARGET_THROUGHPUT}× neutron-server's throughput on every figure, and less than 1/${TARGET_MEMORY} of its memory` +
-      ' (ratios: cloudlet / neutron-server for throughputs, neutron-server / cloudlet for memory).',
+    targets,
     '',
-    md(h),
-    md(h.map(() => '---')),
-    ...rows(figs, c, n).map(md),
+    md(table[0]!),
+    md(table[0]!.map(() => '---')),
+    ...table.slice(1).map(md),
     '',
-    ...notes(n ? [c, n] : [c]).map((s) => `- ${s.trim()}`),
+    ...notes.map((s) => `- ${s.trim()}`),
     '',
   ].join('\n');
 }

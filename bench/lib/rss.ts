@@ -1,5 +1,6 @@
 // Peak resident memory of a process and all its descendants, from /proc.
 import { readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 
 /** [pid, ppid, pgrp] of every live process (the kernel here has no /proc/PID/task/TID/children). */
 function processes(): [number, number, number][] {
@@ -94,5 +95,36 @@ export class RssSampler {
       this.peakKiB = sum;
       this.peakProcs = live;
     }
+  }
+}
+
+export interface LoadSummary {
+  loadSeconds: number;
+  peakRssMiB?: number;
+  startRssMiB?: number;
+  rssSamples: number;
+  loadAvg: number; // 1-minute load average when the load started (other work on the machine shows here)
+}
+
+/** Watches one server over a whole load, from construction to stop(): time taken, RSS of its tree, machine load. */
+export class LoadWatch {
+  private readonly t0 = performance.now();
+  private readonly loadAvg = os.loadavg()[0]!;
+  private readonly sampler: RssSampler | undefined;
+  private readonly startRssMiB: number | undefined;
+
+  constructor(pid: number | undefined) {
+    this.sampler = pid === undefined ? undefined : new RssSampler(pid).start();
+    this.startRssMiB = this.sampler?.peakMiB;
+  }
+
+  stop(): LoadSummary {
+    return {
+      loadSeconds: (performance.now() - this.t0) / 1000,
+      peakRssMiB: this.sampler?.stop(),
+      startRssMiB: this.startRssMiB,
+      rssSamples: this.sampler?.samples ?? 0,
+      loadAvg: this.loadAvg,
+    };
   }
 }

@@ -11,6 +11,7 @@ export interface Server {
   name: string;
   url: string;
   pid?: number; // root of the process tree whose RSS is measured
+  dbPid?: number; // the reference's database server, when it has one of its own (not in `pid`'s tree)
   note: string; // what the RSS covers
   startSeconds?: number;
   stop(): Promise<void>;
@@ -87,16 +88,21 @@ function tail(file: string, lines = 20): string {
 
 /**
  * cloudlet: `node <entry> network serve --port P --data-dir DIR` (the command is built by the benchmark);
- * `readyPath` is the GET that says the service is up (default the network service's).
+ * `readyPath` is the GET that says the service is up (default the network service's); `env` is added to
+ * this process's environment.
  */
-export async function startCloudlet(command: (port: number, dataDir: string) => string[], readyPath?: string): Promise<Server> {
+export async function startCloudlet(
+  command: (port: number, dataDir: string) => string[],
+  readyPath?: string,
+  env: Record<string, string> = {},
+): Promise<Server> {
   const port = await freePort();
   const dir = tempDir('cloudlet');
   const log = join(dir, 'server.log');
   const fd = openSync(log, 'w');
   const [cmd, ...args] = command(port, join(dir, 'data'));
   const t0 = performance.now();
-  const child: ChildProcess = spawn(cmd!, args, { stdio: ['ignore', fd, fd], detached: true });
+  const child: ChildProcess = spawn(cmd!, args, { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, ...env } });
   closeSync(fd);
   if (child.pid !== undefined) starting.add(child.pid);
   const url = `http://127.0.0.1:${port}`;
@@ -145,32 +151,60 @@ async function runAnchor(script: string, port: number, tag: string): Promise<{ d
   return { dir, t0, pgid: child.pid, code, out, err };
 }
 
-/** neutron-server via bench/anchors/neutron-server.sh PORT DIR, which prints "NEUTRON_PID MARIADB_PID". */
-export async function startNeutron(script: string): Promise<Server> {
+/**
+ * A reference that runs with a private MariaDB: `script PORT DIR` prints "SERVER_PID MARIADB_PID" and
+ * possibly more fields (returned in `extra`); the database listens on PORT+1.
+ */
+async function startWithDatabase(script: string, tag: string, name: string, note: string): Promise<Server & { extra: string[] }> {
   if (!existsSync(script)) throw new Error(`missing ${script}`);
   const port = await freePort(true);
-  // the anchor installs packages on first use (minutes), then waits up to 60 s for the API
-  const { dir, t0, pgid, code, out, err } = await runAnchor(script, port, 'neutron');
-  const [npid, dbpid] = out.trim().split(/\s+/).map(Number);
+  // the anchor installs packages on first use (minutes), then waits for the API
+  const { dir, t0, pgid, code, out, err } = await runAnchor(script, port, tag);
+  const [spid, dbpid, ...extra] = out.trim().split(/\s+/);
+  const pids = [Number(spid), Number(dbpid)];
   const kill = async (): Promise<void> => {
-    await killTrees([npid, dbpid].filter((p): p is number => Number.isInteger(p) && p > 0), pgid);
+    await killTrees(pids.filter((p) => Number.isInteger(p) && p > 0), pgid);
   };
   const stop = async (): Promise<void> => {
     await kill();
     rmSync(dir, { recursive: true, force: true }); // MariaDB data and logs
   };
-  if (code !== 0 || !npid || !dbpid) {
+  if (code !== 0 || !(pids[0]! > 0) || !(pids[1]! > 0)) {
     await kill(); // keeps the logs
-    throw new Error(`neutron-server.sh failed (exit ${code}): ${err.trim()}\nlogs in ${dir}/logs`);
+    throw new Error(`${script} failed (exit ${code}): ${err.trim()}\nlogs in ${dir}/logs`);
   }
   return {
-    name: 'neutron-server',
+    name,
     url: `http://127.0.0.1:${port}`,
-    pid: npid,
-    note: 'neutron-server + its API/RPC/periodic workers; MariaDB not counted',
+    pid: pids[0],
+    dbPid: pids[1],
+    note,
     startSeconds: (performance.now() - t0) / 1000,
     stop,
+    extra,
   };
+}
+
+/** neutron-server via bench/anchors/neutron-server.sh PORT DIR, which prints "NEUTRON_PID MARIADB_PID". */
+export async function startNeutron(script: string): Promise<Server> {
+  const { extra: _, ...server } = await startWithDatabase(script, 'neutron', 'neutron-server', 'neutron-server + its API/RPC/periodic workers; MariaDB not counted');
+  return server;
+}
+
+/**
+ * keystone via bench/anchors/keystone.sh PORT DIR, which prints "UWSGI_PID MARIADB_PID SETUP_T0 SERVE_T0":
+ * the epoch seconds when it began setting up (after any package install) and when it started uwsgi.
+ * `startSeconds` runs from SETUP_T0 (MariaDB, db_sync, keys, bootstrap, serve: what cloudlet's first start
+ * does), `serveSeconds` from SERVE_T0, both until the anchor saw GET /v3 answer.
+ */
+export async function startKeystone(script: string): Promise<Server & { serveSeconds?: number }> {
+  const { extra, ...server } = await startWithDatabase(script, 'keystone', 'keystone', 'uwsgi master + workers; MariaDB not counted');
+  const now = Date.now() / 1000;
+  const since = (t: string | undefined): number | undefined => {
+    const v = Number(t);
+    return t !== undefined && Number.isFinite(v) && v > 0 && v <= now ? now - v : undefined;
+  };
+  return { ...server, startSeconds: since(extra[0]), serveSeconds: since(extra[1]) };
 }
 
 /**
@@ -201,4 +235,40 @@ export async function startDockerRegistry(script: string): Promise<Server> {
     startSeconds: (performance.now() - t0) / 1000,
     stop,
   };
+}
+
+/**
+ * The servers a benchmark started, stopped on every way out: `guard` stops them (and those still starting)
+ * on SIGINT/SIGTERM and when the whole run exceeds its limit.
+ */
+export class Servers {
+  private readonly live = new Set<Server>();
+
+  constructor(private readonly say: (s: string) => void) {}
+
+  async start(what: () => Promise<Server>): Promise<Server> {
+    const server = await what();
+    this.live.add(server);
+    return server;
+  }
+
+  async stop(server: Server): Promise<void> {
+    if (!this.live.delete(server)) return;
+    this.say(`stopping ${server.name}`);
+    await server.stop();
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([killStarting(), ...[...this.live].map((s) => this.stop(s))]);
+  }
+
+  guard(limitSeconds: number): void {
+    const bail = async (why: string, code: number): Promise<void> => {
+      this.say(why);
+      await this.stopAll();
+      process.exit(code);
+    };
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bail(`${sig}: stopping servers`, 130));
+    setTimeout(() => void bail(`run limit of ${limitSeconds.toFixed(0)} s reached: stopping`, 1), limitSeconds * 1000).unref();
+  }
 }
