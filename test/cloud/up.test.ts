@@ -137,6 +137,28 @@ for (const backend of backends()) {
         assert.equal(port.project_id, ids.pb);
       });
 
+      await t.test('the network API refuses a tampered, a revoked and an unscoped token', async () => {
+        const tok = (await ok(as('ua', 'pa'), 'token', 'issue', '-f', 'json')).id as string;
+        const list = (token: string) => fetch(`http://127.0.0.1:${networkPort}/v2.0/networks`, { headers: { 'X-Auth-Token': token } });
+        assert.equal((await list(tok)).status, 200);
+        const [h, p, sig] = tok.split('.');
+        const flipped = `${h}.${p}.${sig!.slice(0, -2)}${sig!.slice(-2) === 'AA' ? 'BA' : 'AA'}`;
+        assert.equal((await list(flipped)).status, 401, 'a changed signature');
+        const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
+        claims.project = { ...claims.project, id: ids.pb };
+        assert.equal((await list(`${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`)).status, 401, 'a scope changed in the payload');
+        const unscoped = await fetch(`http://127.0.0.1:${identityPort}/v3/auth/tokens`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'ua', domain: { id: 'default' }, password: 'ua-pw' } } } } }),
+        });
+        assert.equal(unscoped.status, 201);
+        assert.equal((await list(unscoped.headers.get('x-subject-token')!)).status, 401, 'an unscoped token names no project');
+        const revoke = await fetch(`http://127.0.0.1:${identityPort}/v3/auth/tokens`, { method: 'DELETE', headers: { 'X-Auth-Token': tok, 'X-Subject-Token': tok } });
+        assert.equal(revoke.status, 204);
+        assert.equal((await list(tok)).status, 401, 'a revoked token, replayed');
+      });
+
       await t.test('without a token the network API answers 401, as keystonemiddleware does', async () => {
         const r = await fetch(`http://127.0.0.1:${networkPort}/v2.0/networks`);
         assert.equal(r.status, 401);
