@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../common/config.js';
 import type { Database } from '../common/db/index.js';
 import type { Logger } from '../common/logging.js';
+import { createOpenStackApp, type ApiErrors } from '../common/openstack-app.js';
 import { noAuth, type AuthStrategy } from './api/auth.js';
 import { baseUrl, registerResource, type ResourceService } from './api/controller.js';
 import { AuthError, Errors, NeutronError } from './api/errors.js';
@@ -25,100 +24,34 @@ export interface NetworkServer {
 /** Deeper than any attribute goes; deep enough nesting would overflow the stack when serialized. */
 const MAX_BODY_DEPTH = 100;
 
-function parseJson(body: string): unknown {
-  if (body.trim() === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw Errors.badRequest('Malformed request body');
-  }
-  checkJson(parsed);
-  return parsed;
-}
-
-/** Refuses what no attribute can hold and not every database can store: NUL characters, absurd nesting. */
-function checkJson(value: unknown): void {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v === 'string') {
-      if (v.includes('\0')) throw Errors.badRequest('Malformed request body: strings must not contain NUL characters');
-    } else if (typeof v === 'object' && v !== null) {
-      if (depth > MAX_BODY_DEPTH) throw Errors.badRequest(`Malformed request body: nested deeper than ${MAX_BODY_DEPTH} levels`);
-      for (const [k, x] of Object.entries(v)) stack.push([k, depth], [x, depth + 1]);
-    }
-  }
-}
-
 const neutronBody = (e: NeutronError) => ({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
+
+/** Neutron's error format; a refused token is answered as keystonemiddleware answers */
+const neutronErrors: ApiErrors<NeutronError> = {
+  is: (e): e is NeutronError => e instanceof NeutronError,
+  status: (e) => e.status,
+  body: (e) => (e instanceof AuthError ? e.body() : neutronBody(e)),
+  headers: (e): Record<string, string> => (e instanceof AuthError ? { 'www-authenticate': `Keystone uri="${e.identityUri}"` } : {}),
+  badRequest: Errors.badRequest,
+  notFoundPath: Errors.notFoundPath,
+  tooLarge: Errors.tooLarge,
+  headerFieldsTooLarge: () => new NeutronError('HTTPRequestHeaderFieldsTooLarge', 431, 'Request header fields are too large.'),
+  timeout: () => new NeutronError('HTTPRequestTimeout', 408, 'The request timed out.'),
+  internal: Errors.internal,
+  messages: {
+    malformedRequest: 'Malformed HTTP request',
+    malformedJson: 'Malformed request body',
+    nul: 'Malformed request body: strings must not contain NUL characters',
+    urlNul: 'The request URL must not contain NUL characters',
+    depth: (max) => `Malformed request body: nested deeper than ${max} levels`,
+  },
+};
 
 /** The Neutron API v2.0 on Fastify: routes, error rendering, request ids. */
 export async function createNetworkServer(cfg: Config, database: Database, log: Logger, auth: AuthStrategy = noAuth): Promise<NetworkServer> {
   const plugin = new Ml2Plugin(database, cfg, log);
   await plugin.initialize();
-  const app = Fastify({
-    // Fastify's own logger stays off: requests are logged once, by the onResponse hook
-    logger: false,
-    bodyLimit: cfg.network.max_request_body_size,
-    genReqId: () => `req-${randomUUID()}`,
-    // ids are path segments: anything is accepted and looked up, nothing is interpreted
-    // (longer than any request line Node accepts, so a long id is looked up and not found)
-    routerOptions: { maxParamLength: 65536, ignoreTrailingSlash: true },
-    // what fails before routing or before a request exists is answered in Neutron's shape too
-    frameworkErrors: (err, req, reply) => {
-      const e = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? Errors.notFoundPath() : Errors.badRequest(err.message);
-      (reply as unknown as FastifyReply).code(e.status).header('X-Openstack-Request-Id', req.id).header('content-type', 'application/json').send(neutronBody(e));
-    },
-    clientErrorHandler: (err, socket) => {
-      if (err.code === 'ECONNRESET' || socket.destroyed) return;
-      const e = err.code === 'HPE_HEADER_OVERFLOW'
-        ? new NeutronError('HTTPRequestHeaderFieldsTooLarge', 431, 'Request header fields are too large.')
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? new NeutronError('HTTPRequestTimeout', 408, 'The request timed out.')
-          : Errors.badRequest('Malformed HTTP request');
-      const body = JSON.stringify(neutronBody(e));
-      if (socket.writable) {
-        socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
-      }
-      socket.destroy(err);
-    },
-  });
-
-  // Neutron reads every body as JSON, whatever the Content-Type says
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJson(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('X-Openstack-Request-Id', req.id);
-    // no id, tag or filter value holds one, and PostgreSQL cannot even compare text with it
-    if (req.url.includes('%00')) throw Errors.badRequest('The request URL must not contain NUL characters');
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    log.info({ reqId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-  });
-
-  app.setErrorHandler((err: FastifyError | NeutronError, req, reply) => {
-    let e: NeutronError;
-    if (err instanceof NeutronError) e = err;
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = Errors.tooLarge();
-    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) e = Errors.badRequest(err.message);
-    else {
-      log.error({ reqId: req.id, err }, 'unexpected error');
-      e = Errors.internal();
-    }
-    if (e.status >= 500) log.error({ reqId: req.id, type: e.type }, e.message);
-    if (e instanceof AuthError) {
-      return reply.code(401).header('content-type', 'application/json').header('www-authenticate', `Keystone uri="${e.identityUri}"`).send(e.body());
-    }
-    reply.code(e.status).header('content-type', 'application/json').send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
-  });
+  const app = createOpenStackApp({ bodyLimit: cfg.network.max_request_body_size, maxBodyDepth: MAX_BODY_DEPTH, log, errors: neutronErrors });
 
   app.setNotFoundHandler((req, reply) => {
     const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
