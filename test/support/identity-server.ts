@@ -6,12 +6,9 @@ import { createLogger } from '../../src/common/logging.js';
 import { bootstrap } from '../../src/identity/bootstrap.js';
 import { createIdentityServer, type IdentityServer } from '../../src/identity/server.js';
 import type { Backend } from './backends.js';
+import { jsonCaller, type Reply } from './json-call.js';
 
-export interface Reply {
-  status: number;
-  body: any;
-  headers: Headers;
-}
+export type { Reply } from './json-call.js';
 
 export interface RunningIdentity {
   url: string;
@@ -50,21 +47,7 @@ export async function startIdentity(
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const { adminPassword } = await bootstrap(database, cfg, { identity: url, network: 'http://127.0.0.1:9696', registry: 'http://127.0.0.1:5000' });
   const password = reuse?.adminPassword ?? adminPassword!;
-  const call: RunningIdentity['call'] = async (method, path, body, headers = {}) => {
-    const res = await fetch(url + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  };
+  const call: RunningIdentity['call'] = jsonCaller(url);
   const stop = async () => {
     await server.app.close();
     await database.close();

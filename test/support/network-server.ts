@@ -6,6 +6,7 @@ import { createLogger } from '../../src/common/logging.js';
 import type { AuthStrategy } from '../../src/network/api/auth.js';
 import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
 import type { Backend } from './backends.js';
+import { jsonCaller } from './json-call.js';
 
 export interface RunningNetwork {
   url: string;
@@ -37,21 +38,7 @@ export async function startNetwork(backend: Backend, tune: (cfg: Config) => void
     cfg,
     database,
     server,
-    async call(method, path, body, headers = {}) {
-      const res = await fetch(url + path, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON: keep the text for the assertion message */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    call: jsonCaller(url),
     async close() {
       await server.app.close();
       await database.close();
