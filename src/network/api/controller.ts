@@ -86,7 +86,8 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
       const cache = deps.cache;
       if (!cache?.enabled) return compute(req, who);
       // the answer depends on the caller's scope: its project and its roles (the rules read nothing else)
-      const key = `${[...who.roles].sort().join(',')}|${who.projectId}|${req.headers.host ?? ''}|${req.url}`;
+      // (JSON, so no role name or project id, whatever it holds, can make two scopes' keys meet)
+      const key = JSON.stringify([[...who.roles].sort(), who.projectId, req.headers.host ?? '', req.url]);
       const version = await cache.version();
       let body = cache.get(key, version);
       if (body === undefined) {
