@@ -101,6 +101,23 @@ for (const backend of backends()) {
       assert.equal(none.status, 409);
       assert.equal(none.body.NeutronError.type, 'IpAddressGenerationFailure');
 
+      // a SLAAC or DHCPv6-stateless subnet goes even with ports: they lose its address
+      // (Neutron's _remove_subnet_ip_allocations_from_ports); the network, in use, stays
+      for (const mode of ['slaac', 'dhcpv6-stateless']) {
+        const an = (await call('POST', '/v2.0/networks', { network: { name: `auto-${mode}` } })).body.network;
+        const auto = (await call('POST', '/v2.0/subnets', { subnet: { network_id: an.id, cidr: 'fd00:9::/64', ip_version: 6, ipv6_address_mode: mode, ipv6_ra_mode: mode } })).body.subnet;
+        const v4b = (await call('POST', '/v2.0/subnets', { subnet: { network_id: an.id, cidr: '10.9.0.0/24', ip_version: 4 } })).body.subnet;
+        const ap = (await call('POST', '/v2.0/ports', { port: { network_id: an.id } })).body.port;
+        assert.deepEqual(ap.fixed_ips.map((f: any) => f.subnet_id).sort(), [auto.id, v4b.id].sort());
+        assert.equal((await call('DELETE', `/v2.0/subnets/${auto.id}`)).status, 204, mode);
+        const after = (await call('GET', `/v2.0/ports/${ap.id}`)).body.port;
+        assert.deepEqual(after.fixed_ips.map((f: any) => f.subnet_id), [v4b.id]);
+        assert.equal(after.revision_number, ap.revision_number + 1);
+        assert.equal((await call('GET', `/v2.0/subnets/${auto.id}`)).status, 404);
+        assert.equal((await call('DELETE', `/v2.0/subnets/${v4b.id}`)).body.NeutronError.type, 'SubnetInUse');
+        assert.equal((await call('DELETE', `/v2.0/networks/${an.id}`)).body.NeutronError.type, 'NetworkInUse');
+      }
+
       // subnets in use cannot go; a network in use neither
       assert.equal((await call('DELETE', `/v2.0/subnets/${v4.body.subnet.id}`)).body.NeutronError.type, 'SubnetInUse');
       assert.equal((await call('DELETE', `/v2.0/networks/${n.id}`)).body.NeutronError.type, 'NetworkInUse');

@@ -42,6 +42,15 @@ for (const backend of backends()) {
       const prev = back.body.networks_links.find((l: any) => l.rel === 'previous');
       assert.match(prev.href, /marker=.*&page_reverse=True$/);
       assert.equal((await call('GET', '/v2.0/networks?limit=2&marker=00000000-0000-0000-0000-000000000000')).status, 404);
+      // past the end: an empty page, no next link, and a previous link without a marker that reads
+      // the last page backwards (Neutron's get_previous_link; tempest's _list_all_with_hrefs walks it)
+      const end = await call('GET', `/v2.0/networks?limit=2&sort_key=name&sort_dir=asc&marker=${byName.get('e')}`);
+      assert.deepEqual(end.body.networks, []);
+      assert.deepEqual(end.body.networks_links.map((l: any) => l.rel), ['previous']);
+      const last = new URL(end.body.networks_links[0].href);
+      assert.equal(last.searchParams.get('marker'), null);
+      assert.equal(last.searchParams.get('page_reverse'), 'True');
+      assert.deepEqual(names(await call('GET', last.pathname + last.search)), ['d', 'e']);
 
       // tags
       const a = byName.get('a');

@@ -79,6 +79,14 @@ for (const backend of backends()) {
       assert.deepEqual(ids(await ok(net, 'GET', '/v2.0/networks?shared=true', undefined, B, 200), 'networks'), [netA.id]);
       assert.deepEqual(ids(await ok(net, 'GET', '/v2.0/networks?shared=false', undefined, A, 200), 'networks'), [netA.id]);
       assert.deepEqual(ids(await ok(net, 'GET', '/v2.0/subnets', undefined, B, 200), 'subnets'), [subA.id]);
+      // subnets filter on shared too (neutron-lib: not shown, but a filter), as the caller sees the network
+      const subOwnB = (await ok(net, 'POST', '/v2.0/subnets', { subnet: { network_id: (await ok(net, 'POST', '/v2.0/networks', { network: { name: 'b' } }, B)).network.id, cidr: '10.2.0.0/24', ip_version: 4 } }, B)).subnet;
+      assert.deepEqual(ids(await ok(net, 'GET', '/v2.0/subnets?shared=True', undefined, B, 200), 'subnets'), [subA.id]);
+      assert.deepEqual(ids(await ok(net, 'GET', '/v2.0/subnets?shared=False', undefined, B, 200), 'subnets'), [subOwnB.id]);
+      assert.deepEqual(ids(await ok(net, 'GET', '/v2.0/subnets?shared=False', undefined, A, 200), 'subnets'), [subA.id]);
+      assert.equal('shared' in (await ok(net, 'GET', `/v2.0/subnets/${subA.id}`, undefined, B, 200)).subnet, false);
+      await fails(net, 'GET', '/v2.0/subnets?shared=maybe', undefined, B, 400, 'InvalidInput');
+      await fails(net, 'POST', '/v2.0/subnets', { subnet: { network_id: netA.id, cidr: '10.3.0.0/24', ip_version: 4, shared: true } }, A, 400, 'HTTPBadRequest');
       const portB = (await ok(net, 'POST', '/v2.0/ports', { port: { network_id: netA.id } }, B)).port;
       assert.equal(portB.fixed_ips[0].subnet_id, subA.id);
       assert.deepEqual((await ok(net, 'GET', '/v2.0/networks', undefined, C, 200)).networks, []);

@@ -93,23 +93,27 @@ export function parseListQuery(def: ResourceDef, search: URLSearchParams, extraF
   };
 }
 
-/** Neutron's `<collection>_links`: the query as sent, less marker and page_reverse, plus the new marker. */
+/**
+ * Neutron's `<collection>_links` (api_common.get_pagination_links): the query as sent, less
+ * marker and page_reverse, plus the new marker. An empty page past the end still has a
+ * `previous` link, without a marker: the last page, read backwards.
+ */
 export function paginationLinks(
   baseUrl: string,
   search: URLSearchParams,
   items: Array<Record<string, unknown>>,
   q: ListQuery,
 ): Array<{ href: string; rel: string }> {
-  if (!q.limit || items.length === 0) return [];
+  if (!q.limit) return [];
   const href = (marker: unknown, reverse: boolean): string => {
     const p = new URLSearchParams();
     for (const [k, v] of search) if (k !== 'marker' && k !== 'page_reverse') p.append(k, v);
-    p.append('marker', String(marker));
+    if (marker !== undefined) p.append('marker', String(marker));
     if (reverse) p.append('page_reverse', 'True');
     return `${baseUrl}?${p.toString()}`;
   };
   const links: Array<{ href: string; rel: string }> = [];
-  if (!(items.length < q.limit && !q.pageReverse)) links.push({ href: href(items[items.length - 1].id, false), rel: 'next' });
-  if (!(items.length < q.limit && q.pageReverse)) links.push({ href: href(items[0].id, true), rel: 'previous' });
+  if (!(items.length < q.limit && !q.pageReverse)) links.push({ href: href(items[items.length - 1]?.id, false), rel: 'next' });
+  if (!(items.length < q.limit && q.pageReverse)) links.push({ href: href(items[0]?.id, true), rel: 'previous' });
   return links;
 }

@@ -124,6 +124,13 @@ export class Subnets {
 
   async list(caller: Caller, q: ListQuery): Promise<Body[]> {
     const items = await listRows(this.ctx.db, subnetDef, q, {
+      // shared=True/False: the subnet's network is shared to '*' or to the caller's project (neutron-lib's model_query)
+      computed: {
+        shared: (eb, values) => {
+          const shared = eb('network_id', 'in', openNetworkIds(eb, caller.projectId, ACCESS_SHARED));
+          return values[0] ? shared : eb.not(shared);
+        },
+      },
       scope: hasGlobalScope(caller) ? undefined : (eb) => eb.or([
         ...(readsOwnProject(caller) ? [eb('project_id', '=', caller.projectId)] : []),
         eb('network_id', 'in', openNetworkIds(eb, caller.projectId, ACCESS_SHARED)),
@@ -162,10 +169,19 @@ export class Subnets {
   async delete(caller: Caller, id: string): Promise<void> {
     await this.get(caller, id);
     await deleteResource(this.ctx, this.ops, id, async (tx) => {
-      const inUse = await tx.selectFrom('ip_allocations').innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
+      // Neutron's _remove_subnet_ip_allocations_from_ports: the addresses of SLAAC and
+      // DHCPv6-stateless subnets are taken away from the ports with the subnet
+      const s = await tx.selectFrom('subnets').select(['ip_version', 'ipv6_address_mode']).where('id', '=', id).executeTakeFirst();
+      const autoAddress = s?.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless');
+      const inUse = !autoAddress && await tx.selectFrom('ip_allocations').innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
         .select('ports.id').where('ip_allocations.subnet_id', '=', id).where('ports.device_owner', '!=', 'network:dhcp')
         .limit(1).executeTakeFirst();
       if (inUse) throw Errors.subnetInUse(id);
+      if (autoAddress) {
+        // the ports lose an address: their revision moves on, as Neutron's revision plugin does
+        await tx.updateTable('ports').set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now() }))
+          .where('id', 'in', (eb) => eb.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', id)).execute();
+      }
       await this.remove(tx, id);
     }, () => Errors.notFound('Subnet', id));
   }

@@ -40,6 +40,8 @@ export const subnetDef = defineResource({
     ipv6_address_mode: { kind: 'string', nullable: true, post: true, put: false, default: null, validate: V.valuesOrNone(IPV6_MODES) },
     subnetpool_id: { kind: 'uuid', nullable: true, post: true, put: false, default: null, validate: V.uuidOrNone() },
     service_types: { kind: 'list', post: true, put: true, default: [], validate: V.list(V.string(255)), filter: false },
+    // neutron-lib's subnet `shared`: not shown, but a filter (the network's sharing as the caller sees it)
+    shared: { kind: 'boolean', post: false, put: false, visible: false, column: false, filter: true, sort: false },
     ...standardAttrs,
   },
 });
