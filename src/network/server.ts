@@ -11,6 +11,7 @@ import { networkDef } from './api/resources/network.js';
 import { portDef } from './api/resources/port.js';
 import { rbacPolicyDef } from './api/resources/rbac-policy.js';
 import { subnetDef } from './api/resources/subnet.js';
+import { securityGroupDef, securityGroupRuleDef } from './api/resources/security-group.js';
 import { registerTags } from './api/tags.js';
 import { ReadCache } from './api/read-cache.js';
 import { collectionOf, type ResourceDef } from './api/resource.js';
@@ -54,7 +55,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   const app = createOpenStackApp({ bodyLimit: cfg.network.max_request_body_size, maxBodyDepth: MAX_BODY_DEPTH, log, errors: neutronErrors });
 
   app.setNotFoundHandler((req, reply) => {
-    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
+    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
     const e = known ? Errors.methodNotAllowed() : Errors.notFoundPath();
     reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });
@@ -64,8 +65,10 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
     [subnetDef, bind(plugin.subnets)],
     [portDef, bind(plugin.ports)],
     [rbacPolicyDef, bind(plugin.rbac)],
+    [securityGroupDef, bind(plugin.securityGroups)],
+    [securityGroupRuleDef, bind(plugin.securityGroupRules)],
   ];
-  const tagged: ReadonlySet<ResourceDef> = new Set([networkDef, subnetDef, portDef]);
+  const tagged: ReadonlySet<ResourceDef> = new Set([networkDef, subnetDef, portDef, securityGroupDef]);
 
   app.get('/', async (req) => ({
     versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `${baseUrl(req)}/v2.0/`, rel: 'self' }] }],

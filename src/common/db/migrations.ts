@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { up0002 } from '../../identity/db/migration.js';
 import { up0003 } from '../../network/db/rbac-migration.js';
+import { up0004 } from '../../network/db/security-group-migration.js';
 
 // Migrations are frozen once released: add a new one, never edit an old one.
 // Types are chosen to mean the same on SQLite and PostgreSQL.
@@ -160,4 +161,5 @@ export const migrations: Record<string, Migration> = {
   '0001_network_core': { up: up0001 },
   '0002_identity': { up: up0002 },
   '0003_network_rbac': { up: up0003 },
+  '0004_network_security_groups': { up: up0004 },
 };

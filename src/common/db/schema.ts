@@ -1,5 +1,6 @@
 import type { IdentitySchema } from '../../identity/db/schema.js';
 import type { NetworkRbacSchema } from '../../network/db/rbac-schema.js';
+import type { SecurityGroupExtraColumns, SecurityGroupSchema } from '../../network/db/security-group-schema.js';
 /** Row types of every table; booleans are stored as 0/1 on both dialects, lists and maps as JSON text. */
 
 export interface NetworkRow {
@@ -108,7 +109,7 @@ export interface TagRow {
   tag: string;
 }
 
-export interface SecurityGroupRow {
+export interface SecurityGroupRow extends SecurityGroupExtraColumns {
   id: string;
   project_id: string;
   name: string;
@@ -122,7 +123,7 @@ export interface PortSecurityGroupRow {
   security_group_id: string;
 }
 
-export interface Schema extends IdentitySchema, NetworkRbacSchema {
+export interface Schema extends IdentitySchema, NetworkRbacSchema, SecurityGroupSchema {
   networks: NetworkRow;
   network_segments: SegmentRow;
   segment_allocations: SegmentAllocationRow;

@@ -1,6 +1,6 @@
 import { allOf, anyOf, hasRole, isAdmin, ownsTarget, type Check, type Rules } from './engine.js';
 
-// Neutron's default rules (neutron/conf/policies/{base,network,subnet,port,rbac}.py, the
+// Neutron's default rules (neutron/conf/policies/{base,network,subnet,port,rbac,security_group}.py, the
 // 2023.2+ "secure RBAC" defaults, new defaults enforced), by their names. Only the rules
 // for what cloudlet serves are here; a rule nobody wrote allows admins only (engine.ts).
 //
@@ -38,6 +38,10 @@ const external: Check = (_c, t) => t['router:external'] === true;
 /** rule:network_device, `field:port:device_owner=~^network:` */
 const networkDevice: Check = (_c, t) => typeof t.device_owner === 'string' && t.device_owner.startsWith('network:');
 const notNetworkDevice: Check = (c, t) => !networkDevice(c, t);
+/** rule:sg_owner, `tenant_id:%(security_group:tenant_id)s`: the group of a security group rule */
+const sgOwner: Check = (c, t) => c.projectId !== undefined && (t['security_group:project_id'] ?? t['security_group:tenant_id']) === c.projectId;
+const ADMIN_OR_SG_OWNER_MEMBER: Check = anyOf(ADMIN, allOf(hasRole('member'), sgOwner));
+const ADMIN_OR_SG_OWNER_READER: Check = anyOf(ADMIN, allOf(hasRole('reader'), sgOwner));
 /** `not field:rbac_policy:target_tenant=*` */
 const notWildcard: Check = (_c, t) => t.target_tenant !== '*' && t.target_project !== '*';
 
@@ -144,6 +148,24 @@ export const networkRules: Rules = {
   'update_rbac_policy:target_tenant': anyOf(ADMIN, notWildcard),
   get_rbac_policy: ADMIN_OR_PROJECT_READER,
   delete_rbac_policy: ADMIN_OR_PROJECT_MEMBER,
+
+  // --- security_group.py (shared groups, rule:shared_security_group, are not served)
+  sg_owner: sgOwner,
+  admin_or_sg_owner: anyOf(ADMIN, sgOwner),
+  create_security_group: ADMIN_OR_PROJECT_MEMBER,
+  'create_security_group:tags': ADMIN_OR_PROJECT_MEMBER,
+  get_security_group: ADMIN_OR_PROJECT_READER,
+  'get_security_group:tags': ADMIN_OR_PROJECT_READER,
+  get_security_groups_tags: ADMIN_OR_PROJECT_READER,
+  update_security_group: ADMIN_OR_PROJECT_MEMBER,
+  'update_security_group:tags': ADMIN_OR_PROJECT_MEMBER,
+  update_security_groups_tags: ADMIN_OR_PROJECT_MEMBER,
+  delete_security_group: ADMIN_OR_PROJECT_MEMBER,
+  'delete_security_group:tags': ADMIN_OR_PROJECT_MEMBER,
+  delete_security_groups_tags: ADMIN_OR_PROJECT_MEMBER,
+  create_security_group_rule: ADMIN_OR_SG_OWNER_MEMBER,
+  get_security_group_rule: ADMIN_OR_SG_OWNER_READER,
+  delete_security_group_rule: ADMIN_OR_SG_OWNER_MEMBER,
 };
 
 /**

@@ -80,6 +80,17 @@ export const Errors = {
   duplicateRbacPolicy: () => new NeutronError('DuplicateRbacPolicy', 409, 'An RBAC policy already exists with those values.'),
   invalidActionForType: (action: string, objectType: string, valid: readonly string[]) =>
     new NeutronError('InvalidActionForType', 400, `Invalid action '${action}' for object type '${objectType}'. Valid actions: [${valid.map((a) => `'${a}'`).join(', ')}]`),
+  securityGroupNotFound: (id: string) => new NeutronError('SecurityGroupNotFound', 404, `Security group ${id} does not exist`),
+  securityGroupRuleNotFound: (id: string) => new NeutronError('SecurityGroupRuleNotFound', 404, `Security group rule ${id} does not exist`),
+  securityGroupInUse: (id: string) => new NeutronError('SecurityGroupInUse', 409, `Security Group ${id} in use.`),
+  securityGroupCannotRemoveDefault: () => new NeutronError('SecurityGroupCannotRemoveDefault', 409, 'Insufficient rights for removing default security group.'),
+  securityGroupCannotUpdateDefault: () => new NeutronError('SecurityGroupCannotUpdateDefault', 409, 'Updating default security group not allowed.'),
+  securityGroupDefaultAlreadyExists: () => new NeutronError('SecurityGroupDefaultAlreadyExists', 409, 'Default security group already exists.'),
+  securityGroupRuleExists: (ruleId: string) => new NeutronError('SecurityGroupRuleExists', 409, `Security group rule already exists. Rule id is ${ruleId}.`),
+  duplicateSecurityGroupRuleInPost: () => new NeutronError('DuplicateSecurityGroupRuleInPost', 409, 'Duplicate Security Group Rule in POST.'),
+  securityGroupConflict: (reason: string) => new NeutronError('SecurityGroupConflict', 409, `Error ${reason} while attempting the operation.`),
+  /** the InvalidInput subclasses of neutron/extensions/securitygroup.py: 400, the class name as type */
+  sgInvalid: (type: string, message: string) => new NeutronError(type, 400, message),
   policyNotAuthorized: (action: string) =>
     new NeutronError('PolicyNotAuthorized', 403, `(rule:${action}) is disallowed by policy`),
   mechanismDriverError: (method: string) =>

@@ -6,14 +6,14 @@ import type { AuthStrategy } from './auth.js';
 import { withRelated, type ResourceService } from './controller.js';
 import { authorizeAction } from './policy.js';
 import { Errors } from './errors.js';
-import type { ResourceDef } from './resource.js';
+import { collectionOf, type ResourceDef } from './resource.js';
 import { V } from './validators.js';
 
 const MAX_TAGS = 50;
 
 /** The standard-attr-tag extension: /v2.0/{collection}/{id}/tags[/{tag}] for any resource. */
 export function registerTags(app: FastifyInstance, db: Db, def: ResourceDef, svc: ResourceService, auth: AuthStrategy): void {
-  const base = `/v2.0/${def.plural}/:id/tags`;
+  const base = `/v2.0/${collectionOf(def)}/:id/tags`;
   const table = def.table as keyof Schema;
 
   const checkTag = (tag: string) => {

@@ -6,6 +6,7 @@ import { PluginContext } from './context.js';
 import { Networks } from './networks.js';
 import { Ports } from './ports.js';
 import { RbacPolicies } from './rbac.js';
+import { SecurityGroupRules, SecurityGroups } from './security-groups.js';
 import { Subnets } from './subnets.js';
 
 /** The ML2 core plugin: networks, subnets and ports over type and mechanism drivers. */
@@ -16,6 +17,8 @@ export class Ml2Plugin {
   readonly subnets: Subnets;
   readonly ports: Ports;
   readonly rbac: RbacPolicies;
+  readonly securityGroups: SecurityGroups;
+  readonly securityGroupRules: SecurityGroupRules;
 
   constructor(database: Database, cfg: Config, log: Logger) {
     this.callbacks = new CallbackRegistry((err, p) => log.error({ resource: p.resource, event: p.event, err: (err as Error).message }, 'callback failed'));
@@ -24,6 +27,8 @@ export class Ml2Plugin {
     this.subnets = new Subnets(this.ctx, this.networks);
     this.ports = new Ports(this.ctx, this.networks);
     this.rbac = new RbacPolicies(this.ctx, this.networks);
+    this.securityGroups = new SecurityGroups(this.ctx);
+    this.securityGroupRules = new SecurityGroupRules(this.ctx, this.securityGroups);
   }
 
   async initialize(): Promise<void> {

@@ -62,7 +62,7 @@ export class Ports {
   }
 
   /** The caller's network use was checked by related() and the create_port rules (src/network/api/policy.ts). */
-  async create(_caller: Caller, items: Body[]): Promise<Body[]> {
+  async create(caller: Caller, items: Body[]): Promise<Body[]> {
     return createResources(this.ctx, this.ops, items, async (tx, item) => {
       const id = newId();
       const networkId = item.network_id as string;
@@ -73,7 +73,7 @@ export class Ports {
         'binding:vif_type': vifType(item['binding:host_id']), 'binding:vif_details': {},
       });
       await tx.insertInto('ports').values(row as never).execute();
-      await this.sgs.bind(tx, id, item, item.project_id as string);
+      await this.sgs.bind(tx, id, item, item.project_id as string, caller.isAdmin);
       await this.addresses.allocate(tx, { id, network_id: networkId, mac_address: mac, device_owner: item.device_owner as string },
         item.fixed_ips as FixedIpSpec[] | null);
       return id;
@@ -142,7 +142,7 @@ export class Ports {
         }, (changes.fixed_ips ?? []) as FixedIpSpec[], original.fixed_ips as Array<{ ip_address: string; subnet_id: string }>);
       }
       if ('security_groups' in changes || 'port_security_enabled' in changes) {
-        await this.sgs.rebind(tx, id, { ...original, ...changes }, original.project_id as string, 'security_groups' in changes);
+        await this.sgs.rebind(tx, id, { ...original, ...changes }, original.project_id as string, 'security_groups' in changes, caller.isAdmin);
       }
       if ('binding:host_id' in changes) set['binding:vif_type'] = vifType(changes['binding:host_id']);
       delete set.fixed_ips;
