@@ -118,6 +118,26 @@ for (const backend of backends()) {
         assert.equal((await call('DELETE', `/v2.0/networks/${an.id}`)).body.NeutronError.type, 'NetworkInUse');
       }
 
+      // subnet-service-types (tempest's SubnetServiceTypeTestJSON): a port's implicit address comes from the
+      // subnets that serve its device_owner, else from the subnets that serve nothing in particular
+      {
+        const sn = (await call('POST', '/v2.0/networks', { network: { name: 'typed' } })).body.network;
+        const s1 = (await call('POST', '/v2.0/subnets', { subnet: { network_id: sn.id, cidr: '192.168.1.0/24', ip_version: 4, service_types: ['test:type_1', 'network:distributed'] } })).body.subnet;
+        const s2 = (await call('POST', '/v2.0/subnets', { subnet: { network_id: sn.id, cidr: '192.168.2.0/24', ip_version: 4, service_types: ['test:type_2', 'network:distributed'] } })).body.subnet;
+        const p1 = (await call('POST', '/v2.0/ports', { port: { network_id: sn.id, device_owner: 'test:type_1' } })).body.port;
+        const p2 = (await call('POST', '/v2.0/ports', { port: { network_id: sn.id, device_owner: 'test:type_2' } })).body.port;
+        assert.deepEqual(p1.fixed_ips.map((f: any) => f.subnet_id), [s1.id]);
+        assert.deepEqual(p2.fixed_ips.map((f: any) => f.subnet_id), [s2.id]);
+        const none = await call('POST', '/v2.0/ports', { port: { network_id: sn.id, device_owner: 'compute:nova' } });
+        assert.equal(none.status, 409);
+        assert.equal(none.body.NeutronError.type, 'IpAddressGenerationFailureNoMatchingSubnet');
+        const plain = (await call('POST', '/v2.0/subnets', { subnet: { network_id: sn.id, cidr: '192.168.3.0/24', ip_version: 4 } })).body.subnet;
+        const p3 = (await call('POST', '/v2.0/ports', { port: { network_id: sn.id, device_owner: 'compute:nova' } })).body.port;
+        assert.deepEqual(p3.fixed_ips.map((f: any) => f.subnet_id), [plain.id]);
+        const ext = (await call('GET', '/v2.0/extensions')).body.extensions.map((e: any) => e.alias);
+        assert.ok(ext.includes('subnet-service-types'));
+      }
+
       // subnets in use cannot go; a network in use neither
       assert.equal((await call('DELETE', `/v2.0/subnets/${v4.body.subnet.id}`)).body.NeutronError.type, 'SubnetInUse');
       assert.equal((await call('DELETE', `/v2.0/networks/${n.id}`)).body.NeutronError.type, 'NetworkInUse');

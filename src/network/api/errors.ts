@@ -41,6 +41,8 @@ export const Errors = {
     new NeutronError('TagNotFound', 404, `Tag ${tag} could not be found for ${resource} ${id}.`),
   ipAddressAlreadyAllocated: (ip: string, subnetId: string) =>
     new NeutronError('IpAddressAlreadyAllocated', 409, `IP address ${ip} already allocated in subnet ${subnetId}`),
+  noMatchingServiceSubnet: (networkId: string, owner: string) =>
+    new NeutronError('IpAddressGenerationFailureNoMatchingSubnet', 409, `No valid service subnet for the given device owner, network ${networkId}, service type ${owner}.`),
   ipAddressGenerationFailure: (networkId: string) =>
     new NeutronError('IpAddressGenerationFailure', 409, `No more IP addresses available on network ${networkId}.`),
   invalidIpForSubnet: (ip: string, subnetId: string) =>

@@ -19,6 +19,17 @@ interface PortRef {
 interface SubnetInfo extends IpamSubnet {
   parsed: Cidr;
   auto: boolean;
+  serviceTypes: string[];
+}
+
+/**
+ * The subnet-service-types extension, as Neutron's IPAM picks subnets for an implicit
+ * address: the subnets that name the port's device_owner among their service_types,
+ * else the subnets that name none.
+ */
+function forDeviceOwner(subnets: SubnetInfo[], owner: string): SubnetInfo[] {
+  const serving = subnets.filter((s) => s.serviceTypes.includes(owner));
+  return serving.length > 0 ? serving : subnets.filter((s) => s.serviceTypes.length === 0);
 }
 
 const isRouterOwner = (owner: string): boolean => owner.startsWith('network:router') || owner === 'network:ha_router_replicated_interface';
@@ -31,11 +42,12 @@ export class PortAddresses {
   constructor(private ctx: PluginContext) {}
 
   private async subnets(tx: Tx, networkId: string): Promise<SubnetInfo[]> {
-    const rows = await tx.selectFrom('subnets').select(['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'ipv6_address_mode', 'created_at'])
+    const rows = await tx.selectFrom('subnets').select(['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'ipv6_address_mode', 'service_types', 'created_at'])
       .where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
-    return rows.map((r) => ({
+    return rows.map(({ service_types, ...r }) => ({
       ...r, parsed: parseCidr(r.cidr) as Cidr,
       auto: r.ipv6_address_mode === 'slaac' || r.ipv6_address_mode === 'dhcpv6-stateless',
+      serviceTypes: JSON.parse(service_types) as string[],
     }));
   }
 
@@ -43,7 +55,9 @@ export class PortAddresses {
   async allocate(tx: Tx, port: PortRef, specs: FixedIpSpec[] | null): Promise<void> {
     const subnets = await this.subnets(tx, port.network_id);
     if (specs === null) {
-      for (const family of [subnets.filter((s) => s.ip_version === 4), subnets.filter((s) => s.ip_version === 6 && !s.auto)]) {
+      const usable = forDeviceOwner(subnets, port.device_owner);
+      if (subnets.length > 0 && usable.length === 0) throw Errors.noMatchingServiceSubnet(port.network_id, port.device_owner);
+      for (const family of [usable.filter((s) => s.ip_version === 4), usable.filter((s) => s.ip_version === 6 && !s.auto)]) {
         if (family.length === 0) continue;
         let got = false;
         for (const s of family) {
@@ -54,7 +68,7 @@ export class PortAddresses {
         }
         if (!got) throw Errors.ipAddressGenerationFailure(port.network_id);
       }
-      for (const s of subnets.filter((x) => x.auto)) await this.allocateAuto(tx, s, port);
+      for (const s of usable.filter((x) => x.auto)) await this.allocateAuto(tx, s, port);
       return;
     }
     // As Neutron (_test_fixed_ips_for_port + _get_auto_address_ips): an auto-address subnet named by
