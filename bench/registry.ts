@@ -23,7 +23,7 @@ import {
   type Rate,
   type Transfer,
 } from './lib/registry-load.js';
-import { fmt, writeSection } from './lib/report.js';
+import { fmt, runInfo, section, writeSection, type RunInfo } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
 import { killStarting, startCloudlet, startDockerRegistry, tempDir, type Server } from './lib/servers.js';
 import { log, positive } from './lib/args.js';
@@ -357,29 +357,12 @@ function printTable(c: Result, ref?: Result): void {
   for (const s of notes(ref ? [c, ref] : [c])) console.log(s);
 }
 
-function markdownSection(info: { command: string; date: string; machine: string; load: string }, c: Result, ref?: Result): string {
-  const h = header(ref);
-  const md = (r: string[]): string => `| ${r.join(' | ')} |`;
-  return [
-    '## Registry',
-    '',
-    `Command: \`${info.command}\``,
-    '',
-    `Date: ${info.date}. Machine: ${info.machine}.`,
-    '',
-    `Load: ${info.load}`,
-    '',
+function markdownSection(info: RunInfo, c: Result, ref?: Result): string {
+  const targets =
     `Targets (issue 3): at least ${TARGET_RATE}× the reference registry's request rates (HEAD blob, GET manifest, small image pushes), ` +
-      `and layer transfer times no worse than the reference's; cloudlet's RSS stays under ${RSS_LIMIT_MIB} MiB while the layer goes through. ` +
-      'Ratios: cloudlet / reference for rates, reference / cloudlet for times and memory (above 1 is better for cloudlet).',
-    '',
-    md(h),
-    md(h.map(() => '---')),
-    ...rows(c, ref).map(md),
-    '',
-    ...notes(ref ? [c, ref] : [c]).map((s) => `- ${s.trim()}`),
-    '',
-  ].join('\n');
+    `and layer transfer times no worse than the reference's; cloudlet's RSS stays under ${RSS_LIMIT_MIB} MiB while the layer goes through. ` +
+    'Ratios: cloudlet / reference for rates, reference / cloudlet for times and memory (above 1 is better for cloudlet).';
+  return section('Registry', info, targets, [header(ref), ...rows(c, ref)], notes(ref ? [c, ref] : [c]));
 }
 
 async function main(): Promise<number> {
@@ -403,13 +386,9 @@ async function main(): Promise<number> {
   printTable(cloudlet, reference);
   if (opt['write-md']) {
     const file = resolve(ROOT, opt['md-file'] ?? 'docs/BENCHMARKS.md');
-    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-    const section = markdownSection(
-      {
-        command: ['npm run bench:registry', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
-        date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-        machine: `nproc ${os.availableParallelism()} (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
-        load:
+    const text = markdownSection(
+      runInfo(
+        'bench:registry',
           `both servers run side by side, each on a fresh empty root; every step below runs on one and then at once on the other, the order alternating from step to step. One ${SIZE_MIB} MiB layer of random data (generated once into a temp file) is pushed (after a \`sync\`) ` +
           `with POST + one PUT ?digest= streaming the file, then pulled with GET, streamed, sha256 checked and discarded (wall time ` +
           `per transfer; server RSS sampled every 100 ms during each). Then ${IMAGES} small images (a unique config, one unique ` +
@@ -421,11 +400,11 @@ async function main(): Promise<number> {
           `(filesystem storage, inmemory blob descriptor cache, log level warn). Both on 127.0.0.1, storage on the same disk; ` +
           `the load generator shares the machine's cores with the server. Peak RSS: VmRSS of the server process (and descendants). ` +
           `Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
-      },
+      ),
       cloudlet,
       reference,
     );
-    writeSection(file, section, 'Registry');
+    writeSection(file, text, 'Registry');
     log(`wrote the "## Registry" section of ${file}`);
   }
   return cloudlet.errors + (reference?.errors ?? 0) > 0 ? 1 : 0;
