@@ -18,7 +18,8 @@ function enforce(caller: Caller, names: string[], target: Target): void {
 
 /**
  * The rules an action needs: `<action>_<resource>`, then `<action>_<resource>:<attr>` for each
- * attribute set that has a rule, then `<action>_<resource>:<attr>:<key>` for the keys of the
+ * attribute set that is declared enforcePolicy and has a rule (neutron/policy.py
+ * _build_match_rule: so create_subnet:service_types, in the table, is never consulted), then `<action>_<resource>:<attr>:<key>` for the keys of the
  * maps in a list value (fixed_ips: ip_address, subnet_id). Attributes without a rule are free.
  */
 function ruleNames(def: ResourceDef, action: string, attrs: Iterable<string>, values: Body): string[] {
@@ -26,7 +27,7 @@ function ruleNames(def: ResourceDef, action: string, attrs: Iterable<string>, va
   const names = [base];
   for (const attr of attrs) {
     const name = `${base}:${attr}`;
-    if (!Object.hasOwn(rules, name)) continue;
+    if (!def.attributes[attr]?.enforcePolicy || !Object.hasOwn(rules, name)) continue;
     names.push(name);
     const v = values[attr];
     if (!Array.isArray(v)) continue;

@@ -35,6 +35,11 @@ export interface Attr {
   sort?: boolean;
   /** the column holding it; false for attributes computed from other tables */
   column?: string | false;
+  /**
+   * enforce_policy: create/update check `<action>_<resource>:<attr>` when it is set. As in
+   * neutron-lib, a rule in the table for an attribute without it is never consulted.
+   */
+  enforcePolicy?: boolean;
 }
 
 export type Attrs = Record<string, Attr>;

@@ -25,3 +25,6 @@ export const standardAttrs = {
 export const booleanAttr = (dflt: boolean, put = true): Attr => ({
   kind: 'boolean', post: true, put, default: dflt, convert: C.boolean, validate: V.boolean(),
 });
+
+/** The attribute with neutron-lib's enforce_policy: its create_/update_ attribute rules apply. */
+export const enforced = (attr: Attr): Attr => ({ ...attr, enforcePolicy: true });

@@ -26,10 +26,10 @@ export const rbacPolicyDef = defineResource({
   attributes: {
     id: idAttr,
     ...projectAttrs,
-    object_type: { kind: 'string', post: true, put: false, convert: convertObjectType, validate: V.string(255), column: false, filter: true, sort: false },
-    object_id: { kind: 'uuid', post: true, put: false, validate: V.uuid() },
-    action: { kind: 'string', post: true, put: false, validate: V.string(255) },
-    target_tenant: { kind: 'string', post: true, put: true, validate: V.string(255) },
+    object_type: { kind: 'string', post: true, put: false, convert: convertObjectType, validate: V.string(255), column: false, filter: true, sort: false, enforcePolicy: true },
+    object_id: { kind: 'uuid', post: true, put: false, validate: V.uuid(), enforcePolicy: true },
+    action: { kind: 'string', post: true, put: false, validate: V.string(255), enforcePolicy: true },
+    target_tenant: { kind: 'string', post: true, put: true, validate: V.string(255), enforcePolicy: true },
   },
 });
 
