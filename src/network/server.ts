@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../common/config.js';
 import type { Database } from '../common/db/index.js';
 import type { Logger } from '../common/logging.js';
@@ -54,10 +54,14 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   await plugin.initialize();
   const app = createOpenStackApp({ bodyLimit: cfg.network.max_request_body_size, maxBodyDepth: MAX_BODY_DEPTH, log, errors: neutronErrors });
 
-  app.setNotFoundHandler((req, reply) => {
+  // Neutron's api-paste puts authtoken in front of all of /v2.0 (only the version list at / is open)
+  const authenticated = (req: FastifyRequest) => auth.authenticate(req.headers);
+
+  app.setNotFoundHandler(async (req, reply) => {
+    if (req.url.startsWith('/v2.0')) await authenticated(req);
     const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
     const e = known ? Errors.methodNotAllowed() : Errors.notFoundPath();
-    reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
+    return reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });
 
   const resources: Array<[ResourceDef, ResourceService]> = [
@@ -73,16 +77,21 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   app.get('/', async (req) => ({
     versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `${baseUrl(req)}/v2.0/`, rel: 'self' }] }],
   }));
-  app.get('/v2.0', async (req) => ({
-    resources: resources.map(([d]) => ({
-      name: d.singular, collection: d.plural, links: [{ href: `${baseUrl(req)}/v2.0/${collectionOf(d)}`, rel: 'self' }],
-    })),
-  }));
+  app.get('/v2.0', async (req) => {
+    await authenticated(req);
+    return {
+      resources: resources.map(([d]) => ({
+        name: d.singular, collection: d.plural, links: [{ href: `${baseUrl(req)}/v2.0/${collectionOf(d)}`, rel: 'self' }],
+      })),
+    };
+  });
   const updated = '2013-01-01T10:00:00-00:00';
-  app.get('/v2.0/extensions', async () => ({
-    extensions: extensions.map((x) => ({ ...x, updated, links: [] })),
-  }));
+  app.get('/v2.0/extensions', async (req) => {
+    await authenticated(req);
+    return { extensions: extensions.map((x) => ({ ...x, updated, links: [] })) };
+  });
   app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (req) => {
+    await authenticated(req);
     const x = extensions.find((e) => e.alias === req.params.alias);
     if (!x) throw new NeutronError('HTTPNotFound', 404, `Extension with alias ${req.params.alias} does not exist`);
     return { extension: { ...x, updated, links: [] } };

@@ -166,6 +166,11 @@ for (const backend of backends()) {
         assert.equal(((await r.json()) as any).error.code, 401);
         const bad = await fetch(`http://127.0.0.1:${networkPort}/v2.0/networks`, { headers: { 'X-Auth-Token': 'not-a-token' } });
         assert.equal(bad.status, 401);
+        // all of /v2.0 is behind the token, as in Neutron's api-paste; only the version list is open
+        for (const path of ['/v2.0', '/v2.0/extensions', '/v2.0/extensions/net-mtu', '/v2.0/no-such-thing']) {
+          assert.equal((await fetch(`http://127.0.0.1:${networkPort}${path}`)).status, 401, path);
+        }
+        assert.equal((await fetch(`http://127.0.0.1:${networkPort}/`)).status, 200);
       });
     } finally {
       child.kill('SIGTERM');
