@@ -98,7 +98,9 @@ async function identify(db: Db, passwords: Passwords, tokens: TokenService, iden
       // an application credential's token cannot be turned into a broader one
       if (parent.claims.app_cred) throw Errors.forbiddenAction('Application credentials cannot request a scope.');
       const user = await usable(db, (await db.selectFrom('users').selectAll().where('id', '=', parent.claims.sub).executeTakeFirst()) ?? null);
-      return { user, methods: ['token'], parent };
+      // as Keystone, the new token lists how the user first proved who they are, and `token`
+      const chain = parent.claims.methods.includes('token') ? parent.claims.methods : [...parent.claims.methods, 'token'];
+      return { user, methods: chain, parent };
     }
     case 'application_credential':
       return byAppCred(db, passwords, obj(body, 'identity.application_credential'));

@@ -138,7 +138,7 @@ export class TokenService {
       auditIds,
       issuedAt: new Date(issuedAt),
       expiresAt: new Date(claims.exp * 1000),
-      credentials: { userId: claims.sub, projectId: claims.project?.id, domainId: claims.domain?.id, roles: claims.roles.map((r) => r.name) },
+      credentials: { userId: claims.sub, projectId: claims.project?.id, projectDomainId: claims.project?.domain.id, domainId: claims.domain?.id, roles: claims.roles.map((r) => r.name) },
     };
   }
 

@@ -10,6 +10,8 @@ export interface Credentials {
   projectId?: string;
   /** the domain the token is scoped to (domain-scoped token) */
   domainId?: string;
+  /** the domain of the project the token is scoped to */
+  projectDomainId?: string;
   /** role names, implied roles included (admin implies member implies reader) */
   roles: string[];
 }

@@ -9,6 +9,8 @@ const ownUser: Check = (c, t) => c.userId !== undefined && t.user_id === c.userI
 const ownProject: Check = (c, t) => c.projectId !== undefined && t.project_id === c.projectId;
 /** the target is (in) the domain the caller's token is scoped to */
 const ownDomain: Check = (c, t) => c.domainId !== undefined && t.domain_id === c.domainId;
+/** the target domain holds the project the caller's token is scoped to */
+const ownProjectDomain: Check = (c, t) => c.projectDomainId !== undefined && t.domain_id === c.projectDomainId;
 const reader = hasRole('reader');
 const adminOrOwner = anyOf(isAdmin, ownUser);
 
@@ -28,7 +30,8 @@ export const identityRules: Rules = {
   'identity:get_auth_projects': always,
   'identity:get_auth_domains': always,
 
-  'identity:get_domain': anyOf(isAdmin, allOf(reader, ownDomain)),
+  // keystone: token.domain.id or token.project.domain.id is the target's, whatever the role
+  'identity:get_domain': anyOf(isAdmin, ownDomain, ownProjectDomain),
   'identity:list_domains': isAdmin,
   ...adminWrites('domain'),
 

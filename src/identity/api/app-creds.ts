@@ -3,6 +3,7 @@
 // shown once, when created, and stored as a bcrypt hash only.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { effectiveRoles } from '../assignments.js';
 import type { ApplicationCredentialRow } from '../db/schema.js';
 import { Errors } from '../errors.js';
 import type { Named } from '../tokens.js';
@@ -22,10 +23,30 @@ const fields: Fields = {
 
 const asEntity = { singular: 'application_credential', kind: 'application credential' } as Entity;
 
+const ISO = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$/;
+
+/**
+ * expires_at as stored: UTC with the client's microseconds (Keystone keeps them, and
+ * answers them back; a Date alone keeps milliseconds). A time without zone is UTC.
+ */
+function parseExpiry(value: string): string {
+  const m = ISO.exec(value);
+  const ms = m ? Date.parse(`${m[1]}${m[2] ? `.${m[2].slice(0, 3)}` : ''}${m[3] ?? 'Z'}`) : NaN;
+  if (!m || Number.isNaN(ms)) throw Errors.validation(`Invalid input for field 'expires_at': ${JSON.stringify(value)} is not a date-time`);
+  return `${new Date(ms).toISOString().slice(0, 19)}.${(m[2] ?? '').slice(0, 6).padEnd(6, '0')}Z`;
+}
+
+/** Keystone shows it as oslo's PERFECT_TIME_FORMAT: microseconds, no zone */
+const showExpiry = (stored: string | null): string | null => {
+  if (stored === null) return null;
+  const [whole, frac = ''] = stored.replace(/Z$/, '').split('.');
+  return `${whole}.${frac.padEnd(6, '0')}`;
+};
+
 function show(row: ApplicationCredentialRow, req: FastifyRequest): Record<string, unknown> {
   return {
     id: row.id, name: row.name, description: row.description || null, user_id: row.user_id, project_id: row.project_id,
-    expires_at: row.expires_at, unrestricted: Boolean(row.unrestricted), roles: JSON.parse(row.roles), access_rules: [],
+    expires_at: showExpiry(row.expires_at), unrestricted: Boolean(row.unrestricted), roles: JSON.parse(row.roles), access_rules: [],
     links: { self: `${baseUrl(req)}/v3/users/${row.user_id}/application_credentials/${row.id}` },
   };
 }
@@ -45,17 +66,14 @@ export function registerAppCreds(app: FastifyInstance, ctx: Ctx): void {
     const project = token.claims.project;
     if (!project) throw Errors.forbiddenAction('Application credentials require a project-scoped token.');
     if (Array.isArray(v.access_rules) && v.access_rules.length) throw Errors.validation('Access rules are not supported');
-    let expiresAt: string | null = null;
-    if (typeof v.expires_at === 'string') {
-      const t = Date.parse(v.expires_at.endsWith('Z') || /[+-]\d\d:\d\d$/.test(v.expires_at) ? v.expires_at : `${v.expires_at}Z`);
-      if (Number.isNaN(t)) throw Errors.validation(`Invalid input for field 'expires_at': ${JSON.stringify(v.expires_at)} is not a date-time`);
-      expiresAt = new Date(t).toISOString();
-    }
+    const expiresAt = typeof v.expires_at === 'string' ? parseExpiry(v.expires_at) : null;
     let roles: Named[] = token.claims.roles;
     if (Array.isArray(v.roles)) {
+      // as Keystone: the roles the user holds there now, not only those its token was issued with
+      const holds = await effectiveRoles(db, token.claims.sub, 'project', project.id);
       roles = v.roles.map((r, i) => {
         if (!isObject(r) || (typeof r.id !== 'string' && typeof r.name !== 'string')) throw Errors.validation(`Invalid input for field 'roles[${i}]': {"id"} or {"name"} is required`);
-        const held = token.claims.roles.find((h) => h.id === r.id || (r.id === undefined && h.name === r.name));
+        const held = holds.find((h) => h.id === r.id || (r.id === undefined && h.name === r.name));
         if (!held) throw Errors.forbiddenAction(`The user does not hold role ${String(r.id ?? r.name)} on project ${project.id}.`);
         return held;
       });

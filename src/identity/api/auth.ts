@@ -48,9 +48,10 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
     await caller(ctx, req);
     const raw = req.headers['x-subject-token'];
     if (typeof raw !== 'string' || !raw) throw Errors.validation('X-Subject-Token header is required');
+    // as Keystone, an invalid subject is 404 before policy looks at it (a revoked token has no owner to compare)
     const t = await tokenIn(ctx, req, 'x-subject-token');
-    await enforce(ctx, req, rule, { user_id: t?.claims.sub ?? null });
     if (!t) throw Errors.notFound('token', 'the token in X-Subject-Token');
+    await enforce(ctx, req, rule, { user_id: t.claims.sub });
     return [t, raw];
   }
 

@@ -4,7 +4,7 @@
 // entities (checks against other rows, password hashing, what a deletion
 // revokes) lives in the declaration's hooks.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUniqueViolation, type Tx } from '../../common/db/index.js';
 import type { Target } from '../../common/policy/engine.js';
 import { Errors, KeystoneError } from '../errors.js';
@@ -42,6 +42,8 @@ export interface Entity {
   prepare?(ctx: Ctx, values: Body): Promise<void>;
   /** the id of a new row when the body does not choose (regions may) */
   newId?(item: Body): string;
+  /** PUT /v3/<plural>/:id creates a row with that id (Keystone: regions) */
+  putCreates?: boolean;
 }
 
 export interface Hooks {
@@ -108,9 +110,12 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
     return { [e.singular]: present(e, row, req) };
   });
 
-  app.post(`/v3/${e.plural}`, async (req, reply) => {
+  /** POST, or PUT with the id in the path */
+  const create = async (req: FastifyRequest, reply: FastifyReply, pathId?: string) => {
     const token = await enforce(ctx, req, e.rules.create);
     const item = unwrap(req.body, e.singular);
+    if (pathId !== undefined && 'id' in item && item.id !== pathId) throw Errors.validation(`Conflicting ${e.kind} IDs specified: ${JSON.stringify(pathId)} v. ${JSON.stringify(item.id)}`);
+    if (pathId !== undefined) item.id = pathId;
     const { values, extra } = validate(e.fields, item, 'create', e.extra);
     await e.prepare?.(ctx, values);
     const id = e.newId ? e.newId(item) : newId();
@@ -127,7 +132,9 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
     }
     reply.code(201);
     return { [e.singular]: present(e, row, req) };
-  });
+  };
+  app.post(`/v3/${e.plural}`, (req, reply) => create(req, reply));
+  if (e.putCreates) app.put<P>(`/v3/${e.plural}/:id`, (req, reply) => create(req, reply, req.params.id));
 
   app.patch<P>(`/v3/${e.plural}/:id`, async (req) => {
     const before = await db.selectFrom(e.table as 'domains').selectAll().where('id', '=', req.params.id).executeTakeFirst();

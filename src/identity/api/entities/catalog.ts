@@ -12,6 +12,22 @@ async function requireRegion(tx: Hooks['tx'], id: string, field: string): Promis
   if (!r) throw Errors.validation(`Invalid input for field '${field}': region ${id} does not exist`);
 }
 
+/**
+ * An endpoint's region: `region_id` must exist; the older `region` alone names one that is
+ * made when missing (Keystone's _validate_endpoint_region, kept for v2-era clients).
+ */
+async function endpointRegion(tx: Hooks['tx'], v: Record<string, unknown>): Promise<string | null | undefined> {
+  if (v.region_id !== undefined && v.region_id !== null) {
+    await requireRegion(tx, v.region_id as string, 'region_id');
+    return v.region_id as string;
+  }
+  if (typeof v.region === 'string') {
+    await tx.insertInto('regions').values({ id: v.region, description: '', parent_region_id: null, extra: '{}' }).onConflict((oc) => oc.doNothing()).execute();
+    return v.region;
+  }
+  return v.region_id === null || v.region === null ? null : undefined;
+}
+
 export const regionEntity: Entity = {
   singular: 'region',
   plural: 'regions',
@@ -28,6 +44,7 @@ export const regionEntity: Entity = {
   target: (r) => ({ id: r.id }),
   show: (r) => ({ id: r.id, description: r.description, parent_region_id: r.parent_region_id }),
   newId: (item) => (typeof item.id === 'string' ? item.id : newId()),
+  putCreates: true,
   async create({ tx }, v) {
     if (v.parent_region_id) await requireRegion(tx, v.parent_region_id as string, 'parent_region_id');
     return { description: v.description, parent_region_id: v.parent_region_id };
@@ -92,8 +109,7 @@ export const endpointEntity: Entity = {
   async create({ tx }, v) {
     const svc = await tx.selectFrom('services').select('id').where('id', '=', v.service_id as string).executeTakeFirst();
     if (!svc) throw Errors.validation(`Invalid input for field 'service_id': service ${String(v.service_id)} does not exist`);
-    const region = (v.region_id ?? v.region ?? null) as string | null;
-    if (region) await requireRegion(tx, region, 'region_id');
+    const region = (await endpointRegion(tx, v)) ?? null;
     return { service_id: v.service_id, interface: v.interface, url: v.url, region_id: region, enabled: v.enabled ? 1 : 0 };
   },
   async update({ tx }, _row, v) {
@@ -106,11 +122,8 @@ export const endpointEntity: Entity = {
     if (v.interface !== undefined) set.interface = v.interface;
     if (v.url !== undefined) set.url = v.url;
     if (v.enabled !== undefined) set.enabled = v.enabled ? 1 : 0;
-    const region = v.region_id !== undefined ? v.region_id : v.region;
-    if (region !== undefined) {
-      if (region) await requireRegion(tx, region as string, 'region_id');
-      set.region_id = region;
-    }
+    const region = await endpointRegion(tx, v);
+    if (region !== undefined) set.region_id = region;
     return { set };
   },
 };
