@@ -4,6 +4,8 @@ import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/logging.js';
 import type { TokenService } from '../identity/tokens.js';
 import { cloudsYamlPath, writeCloudEntry } from './clouds-yaml.js';
+import type { RegistryConfig } from '../registry/config.js';
+import { registryConfigFrom } from './registry.js';
 import { publicUrl } from './urls.js';
 import { configFrom, run, stopOnSignals, type ServerFlags } from './serve.js';
 
@@ -16,8 +18,11 @@ export interface RunningIdentity {
   adminPassword?: string;
 }
 
-/** Opens the database, migrates, bootstraps (catalog URLs included) and listens. */
-export async function serveIdentity(cfg: Config, log: Logger): Promise<RunningIdentity> {
+/**
+ * Opens the database, migrates, bootstraps (catalog URLs included) and listens. The
+ * registry's catalog entry follows its own settings (REGISTRY_HTTP_ADDR, TLS).
+ */
+export async function serveIdentity(cfg: Config, log: Logger, registry: RegistryConfig = registryConfigFrom({}, cfg.data_dir)): Promise<RunningIdentity> {
   // loaded when served, like the other services
   const { migrate, openDatabase } = await import('../common/db/index.js');
   const { createIdentityServer } = await import('../identity/server.js');
@@ -33,7 +38,7 @@ export async function serveIdentity(cfg: Config, log: Logger): Promise<RunningId
     const { adminPassword } = await bootstrap(database, cfg, {
       identity: url,
       network: publicUrl(cfg, cfg.network.host, cfg.network.port),
-      registry: publicUrl(cfg, '127.0.0.1', 5000),
+      registry: publicUrl(cfg, registry.host, registry.port, registry.tls ? 'https' : 'http'),
     }, { adminPassword: process.env.CLOUDLET_BOOTSTRAP_PASSWORD });
     log.info({ service: 'identity', url, database: database.dialect, dataDir: cfg.data_dir }, 'identity API listening');
     return {

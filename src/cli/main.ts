@@ -25,7 +25,7 @@ serverOptions(
     const cfg = configFrom(flags);
     // the registry reads distribution's settings (REGISTRY_*, REGISTRY_CONFIGURATION_PATH); --port is the network API's
     const registry = registryConfigFrom({}, cfg.data_dir);
-    const identity = await serveIdentity(cfg, createLogger(cfg.log_level));
+    const identity = await serveIdentity(cfg, createLogger(cfg.log_level), registry);
     const stopNetwork = await serveNetwork(cfg, identity.tokens);
     const stopRegistry = await serveRegistry(registry, createLogger(registry.logLevel ?? cfg.log_level));
     announceAdmin(identity, cfg, true);

@@ -104,6 +104,13 @@ for (const backend of backends()) {
         assert.deepEqual(await ok(admin, 'network', 'list', '-f', 'json'), []);
       });
 
+      await t.test('the catalog names each service where it listens (the registry per REGISTRY_HTTP_ADDR)', async () => {
+        const endpoints = (await ok(admin, 'endpoint', 'list', '-f', 'json')) as Array<{ 'Service Type': string; Interface: string; URL: string }>;
+        const url = (type: string) => endpoints.find((e) => e['Service Type'] === type && e.Interface === 'public')?.URL;
+        assert.equal(url('image-registry'), `http://127.0.0.1:${registryPort}`);
+        assert.equal(url('network'), `http://127.0.0.1:${networkPort}`);
+      });
+
       const ids: Record<string, string> = {};
       await t.test('admin makes two projects with one member each', async () => {
         for (const p of ['pa', 'pb', 'pc']) ids[p] = (await ok(admin, 'project', 'create', '-f', 'json', p)).id;
