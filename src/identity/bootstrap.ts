@@ -55,9 +55,11 @@ export async function bootstrap(
   const now = new Date().toISOString();
   return database.db.transaction().execute(async (tx) => {
     let created = false;
-    if (!(await tx.selectFrom('domains').select('id').where('id', '=', 'default').executeTakeFirst())) {
-      await tx.insertInto('domains').values({ id: 'default', name: 'Default', description: 'The default domain', enabled: 1, extra: '{}', created_at: now }).execute();
-    }
+    // A write first: two servers bootstrapping one new database queue here (PostgreSQL waits on
+    // the key, SQLite on its write lock) and the second then sees what the first made, so
+    // nothing below (services have no unique key) is made twice.
+    await tx.insertInto('domains').values({ id: 'default', name: 'Default', description: 'The default domain', enabled: 1, extra: '{}', created_at: now })
+      .onConflict((oc) => oc.column('id').doNothing()).execute();
     let project = await tx.selectFrom('projects').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
     if (!project) {
       project = { id: newId() };
