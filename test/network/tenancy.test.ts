@@ -74,15 +74,19 @@ for (const backend of backends()) {
       assert.equal((await ok(net, 'GET', `/v2.0/networks/${netA.id}`, undefined, A, 200)).network.name, 'a-private');
       assert.equal((await ok(net, 'GET', `/v2.0/ports/${portA.id}`, undefined, A, 200)).port.network_id, netA.id);
 
-      // the admin acts for another project; a member may not (403)
+      // the admin acts for another project; a member may not (400, neutron-lib's _validate_privileges, before any rule)
       const forB = (await ok(net, 'POST', '/v2.0/networks', { network: { name: 'made-for-b', project_id: 'project-b' } }, ADMIN)).network;
       assert.equal(forB.project_id, 'project-b');
       assert.ok((await ok(net, 'GET', '/v2.0/networks', undefined, B, 200)).networks.some((n: any) => n.id === forB.id));
       const portForB = (await ok(net, 'POST', '/v2.0/ports', { port: { network_id: netA.id, tenant_id: 'project-b' } }, ADMIN)).port;
       assert.equal(portForB.project_id, 'project-b');
       const r = await net.call('POST', '/v2.0/networks', { network: { name: 'for-a', project_id: 'project-a' } }, B);
-      assert.equal(r.status, 403, JSON.stringify(r.body));
-      assert.equal(r.body.NeutronError.type, 'PolicyNotAuthorized');
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.deepEqual(r.body.NeutronError, {
+        type: 'HTTPBadRequest', detail: '',
+        message: "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin or advsvc privileges",
+      });
+      assert.equal((await net.call('POST', '/v2.0/ports', { port: { network_id: netA.id, tenant_id: 'project-a' } }, B)).status, 400);
       assert.equal((await net.call('POST', '/v2.0/networks', { network: { name: 'own', tenant_id: 'project-b' } }, B)).status, 201);
 
       // the network owner sees (and may delete) other projects' ports on its network, as Neutron's port query does

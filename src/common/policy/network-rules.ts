@@ -48,6 +48,7 @@ const notWildcard: Check = (_c, t) => t.target_tenant !== '*' && t.target_projec
 export const networkRules: Rules = {
   // --- named rules of base.py, for reference by name
   context_is_admin: ADMIN,
+  context_is_advsvc: hasRole('advsvc'),
   service_api: SERVICE,
   admin_only: ADMIN,
   network_owner: networkOwner,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
 import type { ReadCache } from './read-cache.js';
 import { paginationLinks, parseListQuery, type ListQuery } from './query.js';
-import { authorizeCreate, authorizeDelete, authorizeShow, authorizeUpdate, hiddenAttributes } from './policy.js';
+import { authorizeCreate, authorizeDelete, authorizeProject, authorizeShow, authorizeUpdate, hiddenAttributes } from './policy.js';
 import { collectionOf, compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
 
 type Body = Record<string, unknown>;
@@ -63,6 +63,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     const bulk = typeof body === 'object' && body !== null && def.plural in body;
     const raw = unwrapBody(def, body, true);
     const items = raw.map((item) => prepareCreate(def, item, who));
+    for (const item of items) authorizeProject(who, item);
     for (let i = 0; i < items.length; i++) {
       const related = svc.related ? await svc.related(who, items[i], false) : {};
       authorizeCreate(def, who, items[i], Object.keys(raw[i]), related);

@@ -43,6 +43,18 @@ function ruleNames(def: ResourceDef, action: string, attrs: Iterable<string>, va
 }
 
 /**
+ * neutron-lib's _validate_privileges: naming another project than the token's in a create
+ * body is for admins and advanced services (context.is_admin / is_advsvc), else 400, before
+ * any create rule is asked.
+ */
+export function authorizeProject(caller: Caller, item: Body): void {
+  const project = item.project_id;
+  if (project === undefined || project === null || project === caller.projectId) return;
+  if (['context_is_admin', 'context_is_advsvc', 'service_api'].some((r) => allowed(rules, r, caller))) return;
+  throw Errors.badRequest("Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin or advsvc privileges");
+}
+
+/**
  * create_<resource> and its attribute rules. item is the prepared body (defaults filled,
  * project_id set); given the attributes the client named. As Neutron
  * (_is_attribute_explicitly_set), an attribute given with its default value is not checked.
