@@ -297,11 +297,4 @@ async function main(): Promise<number> {
   return results.some((r) => r.errors > 0) ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    await servers.stopAll();
-    process.exit(1);
-  },
-);
+servers.exit(main());

@@ -2,17 +2,15 @@
 //   npm run bench:network [-- --vs-neutron] [--networks N] [--duration S] [--url URL [--pid PID]] [--write-md]
 // See `--help`. Figures are quoted as ratios because the load generator shares the 2 cores with the server.
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 
+import { benchArgs, log, positive } from './lib/args.js';
 import { Client, waitReady } from './lib/http.js';
 import { countNetworks, createPhase, readLoop, PORTS_PER_NETWORK } from './lib/load.js';
-import { figures, markdownSection, printTable, writeSection, type SystemResult } from './lib/report.js';
+import { figures, markdownSection, printTable, runInfo, writeSection, type SystemResult } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
-import { killStarting, startCloudlet, startNeutron, type Server } from './lib/servers.js';
-import { log, positive } from './lib/args.js';
+import { Servers, startCloudlet, startNeutron, type Server } from './lib/servers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // the reference neutron-server runs with auth_strategy = noauth: the figures compare the
@@ -40,25 +38,15 @@ const HELP = `usage: npm run bench:network -- [options]
   --write-md          write the "## Network service" section of docs/BENCHMARKS.md
   --md-file PATH      write the section to PATH instead of docs/BENCHMARKS.md`;
 
-const { values: opt } = parseArgs({
-  options: {
-    'vs-neutron': { type: 'boolean', default: false },
-    url: { type: 'string' },
-    pid: { type: 'string' },
-    name: { type: 'string', default: 'cloudlet' },
-    networks: { type: 'string', default: '200' },
-    duration: { type: 'string', default: '10' },
-    'step-timeout': { type: 'string', default: '240' },
-    'write-md': { type: 'boolean', default: false },
-    'md-file': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const opt = benchArgs(HELP, {
+  'vs-neutron': { type: 'boolean', default: false },
+  url: { type: 'string' },
+  pid: { type: 'string' },
+  name: { type: 'string', default: 'cloudlet' },
+  networks: { type: 'string', default: '200' },
+  duration: { type: 'string', default: '10' },
+  'step-timeout': { type: 'string', default: '240' },
 });
-
-if (opt.help) {
-  console.log(HELP);
-  process.exit(0);
-}
 const N = Math.floor(positive('networks', opt.networks, 25_600)); // 10.<0-99|100-199>.y.0/24 per phase
 const DURATION = positive('duration', opt.duration, 600);
 const STEP_TIMEOUT = positive('step-timeout', opt['step-timeout'], 3600);
@@ -68,19 +56,8 @@ if (opt.url === undefined && !existsSync(CLOUDLET_ENTRY)) {
   process.exit(1);
 }
 
-// Servers this process started, stopped on every way out.
-const running = new Set<Server>();
-async function stopServer(s: Server): Promise<void> {
-  if (!running.delete(s)) return;
-  log(`stopping ${s.name}`);
-  await s.stop();
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: stopping servers`);
-    void Promise.all([killStarting(), ...[...running].map(stopServer)]).finally(() => process.exit(130));
-  });
-}
+const servers = new Servers(log);
+servers.guard(); // no run limit: the create steps have theirs (--step-timeout), the reads last --duration
 
 async function runLoad(server: Server): Promise<SystemResult> {
   const client = new Client(server.url, CONCURRENCY);
@@ -128,12 +105,11 @@ async function runLoad(server: Server): Promise<SystemResult> {
 }
 
 async function measure(start: () => Promise<Server>): Promise<SystemResult> {
-  const server = await start();
-  running.add(server);
+  const server = await servers.start(start);
   try {
     return await runLoad(server);
   } finally {
-    await stopServer(server);
+    await servers.stop(server);
   }
 }
 
@@ -160,19 +136,15 @@ async function main(): Promise<number> {
   printTable(figs, cloudlet, neutron);
   if (opt['write-md']) {
     const file = resolve(ROOT, opt['md-file'] ?? 'docs/BENCHMARKS.md');
-    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     const section = markdownSection(
-      {
-        command: ['npm run bench:network', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
-        date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-        machine: `nproc ${os.availableParallelism()} (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, node ${process.version}`,
-        load:
-          `per system, phase A creates ${N} networks with one /24 IPv4 subnet each, then ${PORTS_PER_NETWORK} ports per network, ` +
+      runInfo(
+        'bench:network',
+        `per system, phase A creates ${N} networks with one /24 IPv4 subnet each, then ${PORTS_PER_NETWORK} ports per network, ` +
           `one request at a time; phase B does the same with ${CONCURRENCY} concurrent workers (new names and subnets). ` +
           `Then GET /v2.0/networks (all ${2 * N} networks) and GET /v2.0/ports?network_id=X, ${DURATION} s each with ` +
           `${CONCURRENCY} keep-alive clients. Peak RSS: VmRSS of the server and its descendants summed every 200 ms. ` +
           `Noauth, on 127.0.0.1; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
-      },
+      ),
       figs,
       cloudlet,
       neutron,
@@ -183,11 +155,4 @@ async function main(): Promise<number> {
   return cloudlet.errors + (neutron?.errors ?? 0) > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    await Promise.all([...running].map(stopServer));
-    process.exit(1);
-  },
-);
+servers.exit(main());

@@ -4,11 +4,11 @@
 // See `--help`. Figures are quoted as ratios because the load generator shares the 2 cores with the server.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 
+import { benchArgs, log, positive } from './lib/args.js';
+import { rateLoop, type Rate } from './lib/http.js';
 import {
   MANIFEST_ACCEPT,
   RegistryClient,
@@ -17,16 +17,13 @@ import {
   pushImageFor,
   pushLayer,
   pushSmallImages,
-  rateLoop,
   type ImagePushes,
   type LayerFile,
-  type Rate,
   type Transfer,
 } from './lib/registry-load.js';
-import { fmt, runInfo, section, writeSection, type RunInfo } from './lib/report.js';
-import { RssSampler } from './lib/rss.js';
-import { killStarting, startCloudlet, startDockerRegistry, tempDir, type Server } from './lib/servers.js';
-import { log, positive } from './lib/args.js';
+import { errorNotes, fmt, runInfo, section, textTable, writeSection, type RunInfo } from './lib/report.js';
+import { LoadWatch, RssSampler, type LoadSummary } from './lib/rss.js';
+import { Servers, startCloudlet, startDockerRegistry, tempDir, type Server } from './lib/servers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** How cloudlet is started (needs `npx tsc -p .`). */
@@ -55,23 +52,13 @@ const HELP = `usage: npm run bench:registry -- [options]
   --write-md          write the "## Registry" section of docs/BENCHMARKS.md (the other sections are kept)
   --md-file PATH      write the section to PATH instead of docs/BENCHMARKS.md`;
 
-const { values: opt } = parseArgs({
-  options: {
-    'size-mib': { type: 'string', default: '512' },
-    duration: { type: 'string', default: '10' },
-    images: { type: 'string', default: '200' },
-    'step-timeout': { type: 'string', default: '180' },
-    'no-reference': { type: 'boolean', default: false },
-    'write-md': { type: 'boolean', default: false },
-    'md-file': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const opt = benchArgs(HELP, {
+  'size-mib': { type: 'string', default: '512' },
+  duration: { type: 'string', default: '10' },
+  images: { type: 'string', default: '200' },
+  'step-timeout': { type: 'string', default: '180' },
+  'no-reference': { type: 'boolean', default: false },
 });
-
-if (opt.help) {
-  console.log(HELP);
-  process.exit(0);
-}
 const SIZE_MIB = Math.floor(positive('size-mib', opt['size-mib'], 16_384));
 const DURATION = positive('duration', opt.duration, 300);
 const IMAGES = Math.floor(positive('images', opt.images, 100_000));
@@ -83,30 +70,16 @@ if (!existsSync(CLOUDLET_ENTRY)) {
   process.exit(1);
 }
 
-// Servers this process started, stopped on every way out.
-const running = new Set<Server>();
-async function stopServer(s: Server): Promise<void> {
-  if (!running.delete(s)) return;
-  log(`stopping ${s.name}`);
-  await s.stop();
-}
+const servers = new Servers(log);
+// Every step is bounded by its own limit; this is the backstop for the whole run (install included).
+servers.guard(900 + 2 * (2 * TRANSFER_TIMEOUT + STEP_TIMEOUT + 4 * (DURATION + WARMUP)));
 let layerDir: string | undefined;
-const removeLayer = (): void => {
+servers.onStop(() => {
   if (layerDir !== undefined) rmSync(layerDir, { recursive: true, force: true });
   layerDir = undefined;
-};
-async function bail(why: string, code: number): Promise<never> {
-  log(why);
-  await Promise.all([killStarting(), ...[...running].map(stopServer)]);
-  removeLayer();
-  process.exit(code);
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bail(`${sig}: stopping servers`, 130));
-// Every step is bounded by its own limit; this is the backstop for the whole run (install included).
-const RUN_LIMIT_S = 900 + 2 * (2 * TRANSFER_TIMEOUT + STEP_TIMEOUT + 4 * (DURATION + WARMUP));
-setTimeout(() => void bail(`run limit of ${RUN_LIMIT_S.toFixed(0)} s reached: stopping`, 1), RUN_LIMIT_S * 1000).unref();
+});
 
-interface Result {
+interface Result extends LoadSummary {
   name: string;
   url: string;
   startSeconds?: number;
@@ -114,25 +87,17 @@ interface Result {
   pull: Transfer;
   pushPeakMiB?: number;
   pullPeakMiB?: number;
-  startRssMiB?: number;
-  peakRssMiB?: number;
-  rssSamples: number;
   images: ImagePushes;
   head: Rate[]; // per CONNECTIONS
   manifest: Rate[];
   errors: number;
   errorSamples: string[];
-  loadSeconds: number;
-  loadAvg: number; // 1-minute load average when the load started (other work on the machine shows here)
 }
 
 /** One system under load: its server, its client, and what was measured so far. */
 class Run {
   readonly c: RegistryClient;
-  private readonly overall: RssSampler | undefined;
-  private readonly startRssMiB: number | undefined;
-  private readonly loadAvg = os.loadavg()[0];
-  private readonly t0 = performance.now();
+  private readonly watch: LoadWatch;
   push: Transfer = { ok: false, seconds: 0, bytes: 0 };
   pull: Transfer = { ok: false, seconds: 0, bytes: 0 };
   pushPeakMiB: number | undefined;
@@ -143,8 +108,7 @@ class Run {
 
   constructor(readonly server: Server, readonly name: string) {
     this.c = new RegistryClient(server.url, IMAGE_WORKERS);
-    this.overall = server.pid === undefined ? undefined : new RssSampler(server.pid).start();
-    this.startRssMiB = this.overall?.peakMiB;
+    this.watch = new LoadWatch(server.pid);
   }
 
   private async sampled(what: () => Promise<Transfer>): Promise<[Transfer, number | undefined]> {
@@ -179,16 +143,15 @@ class Run {
         ? (['HEAD', `/v2/${LARGE_REPO}/blobs/${layer.digest}`, {}] as const)
         : (['GET', `/v2/${LARGE_REPO}/manifests/latest`, { Accept: MANIFEST_ACCEPT }] as const);
     log(`${this.name}: ${method} ${path.slice(0, 45)}${path.length > 45 ? '…' : ''} for ${DURATION} s, ${connections} connections`);
-    const r = await rateLoop(this.c, method, path, headers, connections, DURATION, WARMUP);
+    const r = await rateLoop(this.c, { method, path, headers }, connections, DURATION, { warmupSeconds: WARMUP });
     this[kind].push(r);
     log(`${this.name}: ${fmt(rps(r))} req/s`);
   }
 
   finish(): Result {
-    const loadSeconds = (performance.now() - this.t0) / 1000;
-    const peakRssMiB = this.overall?.stop();
+    const load = this.watch.stop();
     this.c.close();
-    log(`${this.name}: ${this.c.errors} non-2xx answers or errors; peak RSS ${fmt(peakRssMiB)} MiB`);
+    log(`${this.name}: ${this.c.errors} non-2xx answers or errors; peak RSS ${fmt(load.peakRssMiB)} MiB`);
     return {
       name: this.name,
       url: this.server.url,
@@ -197,16 +160,12 @@ class Run {
       pull: this.pull,
       pushPeakMiB: this.pushPeakMiB,
       pullPeakMiB: this.pullPeakMiB,
-      startRssMiB: this.startRssMiB,
-      peakRssMiB,
-      rssSamples: this.overall?.samples ?? 0,
+      ...load,
       images: this.images,
       head: this.head,
       manifest: this.manifest,
       errors: this.c.errors,
       errorSamples: this.c.samples,
-      loadSeconds,
-      loadAvg: this.loadAvg,
     };
   }
 }
@@ -231,12 +190,6 @@ async function runLoad(runs: Run[], layer: LayerFile): Promise<Result[]> {
     for (const r of i % 2 === 0 ? runs : [...runs].reverse()) await step(r);
   }
   return runs.map((r) => r.finish());
-}
-
-async function start(what: () => Promise<Server>): Promise<Server> {
-  const server = await what();
-  running.add(server);
-  return server;
 }
 
 const rps = (r: Rate | undefined): number | undefined => (r && r.seconds > 0 ? r.ok / r.seconds : undefined);
@@ -335,25 +288,13 @@ function notes(all: Result[]): string[] {
     );
     if (r.images.truncated) out.push(`${r.name}: SMALL IMAGE PUSHES STOPPED BY THE STEP TIME LIMIT (the rate is over what completed)`);
     const failed = [...r.head, ...r.manifest].reduce((s, x) => s + x.failed, 0);
-    out.push(
-      r.errors === 0
-        ? `${r.name}: no non-2xx answers`
-        : `${r.name}: ${r.errors} NON-2xx ANSWERS OR ERRORS (${failed} inside the request-rate windows) — figures are not clean`,
-    );
-    for (const s of r.errorSamples) out.push(`  ${r.name} error: ${s}`);
+    out.push(...errorNotes(r.name, r.errors, r.errorSamples, failed));
   }
   return out;
 }
 
 function printTable(c: Result, ref?: Result): void {
-  const table = [header(ref), ...rows(c, ref)];
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  const line = (r: string[]): string => r.map((cell, i) => (i < 2 || i >= 5 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log('');
-  console.log(line(table[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of table.slice(1)) console.log(line(r).trimEnd());
-  console.log('');
+  console.log(['', ...textTable([header(ref), ...rows(c, ref)], (i) => i < 2 || i >= 5), ''].join('\n'));
   for (const s of notes(ref ? [c, ref] : [c])) console.log(s);
 }
 
@@ -373,15 +314,14 @@ async function main(): Promise<number> {
   log(`layer ${layer.digest}`);
 
   log(`starting cloudlet: ${cloudletCommand(0, 'DIR').slice(1).join(' ').replace('--port 0', '--port P')}`);
-  const servers = [await start(() => startCloudlet(cloudletCommand, '/v2/'))];
+  const started = [await servers.start(() => startCloudlet(cloudletCommand, '/v2/'))];
   if (!opt['no-reference']) {
     log(`starting the reference registry: ${REFERENCE_SCRIPT} (installs docker-registry from Debian if missing)`);
-    servers.push(await start(() => startDockerRegistry(REFERENCE_SCRIPT)));
+    started.push(await servers.start(() => startDockerRegistry(REFERENCE_SCRIPT)));
   }
-  const runs = servers.map((server, i) => new Run(server, i === 0 ? 'cloudlet' : 'distribution 2.8'));
+  const runs = started.map((server, i) => new Run(server, i === 0 ? 'cloudlet' : 'distribution 2.8'));
   const [cloudlet, reference] = await runLoad(runs, layer);
-  await Promise.all(servers.map(stopServer));
-  removeLayer();
+  await servers.stopAll(); // and removes the layer
 
   printTable(cloudlet, reference);
   if (opt['write-md']) {
@@ -410,12 +350,4 @@ async function main(): Promise<number> {
   return cloudlet.errors + (reference?.errors ?? 0) > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    await Promise.all([...running].map(stopServer));
-    removeLayer();
-    process.exit(1);
-  },
-);
+servers.exit(main());

@@ -16,17 +16,49 @@ export interface Recorder {
   fault(what: string): void;
 }
 
-/** Counts every answer that is not 2xx, and every transport error, per client. */
-export class Client implements Recorder {
+/**
+ * A keep-alive agent to one server, and the Recorder of its answers: counts the 2xx ones and every other
+ * answer or transport error, keeping a few samples (with the first `pathChars` characters of the path).
+ */
+export class CountingClient implements Recorder {
   readonly agent: http.Agent;
   readonly base: URL;
   errors = 0;
   ok = 0;
   readonly samples: string[] = [];
 
-  constructor(url: string, sockets = 8, private readonly timeoutMs = 120_000) {
+  constructor(url: string, sockets: number, private readonly pathChars: number) {
     this.base = new URL(url);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  fault(what: string): void {
+    this.errors++;
+    this.remember(what);
+  }
+
+  record(method: string, path: string, status: number, text: string): void {
+    if (status >= 200 && status < 300) {
+      this.ok++;
+      return;
+    }
+    this.errors++;
+    this.remember(`${method} ${path.slice(0, this.pathChars)} -> ${status || 'transport error'}: ${text.replace(/\s+/g, ' ').slice(0, 160)}`);
+  }
+
+  private remember(s: string): void {
+    if (this.samples.length < 5) this.samples.push(s);
+  }
+}
+
+/** The JSON client of the network and identity benchmarks. */
+export class Client extends CountingClient {
+  constructor(url: string, sockets = 8, private readonly timeoutMs = 120_000) {
+    super(url, sockets, 60);
   }
 
   /** `extra` headers are added to (or override) the JSON ones. */
@@ -85,28 +117,6 @@ export class Client implements Recorder {
       this.fault(`POST /v2.0/${collection}: 2xx with unparsable body ${r.body.slice(0, 120)}`);
       return undefined;
     }
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-
-  fault(what: string): void {
-    this.errors++;
-    this.remember(what);
-  }
-
-  record(method: string, path: string, status: number, text: string): void {
-    if (status >= 200 && status < 300) {
-      this.ok++;
-      return;
-    }
-    this.errors++;
-    this.remember(`${method} ${path.slice(0, 60)} -> ${status || 'transport error'}: ${text.replace(/\s+/g, ' ').slice(0, 160)}`);
-  }
-
-  private remember(s: string): void {
-    if (this.samples.length < 5) this.samples.push(s);
   }
 }
 

@@ -1,13 +1,13 @@
 // The registry load, identical for cloudlet and the reference registry: a keep-alive client on node:http
 // (wrk and autocannon hang on HEAD answers that carry a Content-Length), streamed blob push and pull,
-// small image pushes, fixed-duration request-rate loops.
+// small image pushes; the request-rate loops are http.ts's rateLoop, which a RegistryClient reports to.
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync } from 'node:fs';
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
-import { rateLoop as httpRateLoop, type Rate, type Recorder } from './http.js';
+import { CountingClient } from './http.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
@@ -35,17 +35,10 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-/** Counts every answer that is not 2xx, and every transport error; keeps a few samples. */
-export class RegistryClient {
-  readonly agent: http.Agent;
-  readonly base: URL;
-  errors = 0;
-  ok = 0;
-  readonly samples: string[] = [];
-
+/** The registry benchmark's client: streamed and hashed bodies; counts answers as every CountingClient does. */
+export class RegistryClient extends CountingClient {
   constructor(url: string, sockets = 8) {
-    this.base = new URL(url);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+    super(url, sockets, 70);
   }
 
   /** path may be absolute (distribution answers absolute Locations). */
@@ -60,7 +53,7 @@ export class RegistryClient {
       const done = (a: Answer): void => {
         if (settled) return;
         settled = true;
-        this.record(method, target.pathname, a);
+        this.record(method, target.pathname, a.status, a.text);
         resolve(a);
       };
       const fail = (e: unknown): void => done({ status: 0, headers: {}, text: String(e), bytes: 0 });
@@ -96,29 +89,6 @@ export class RegistryClient {
         body.pipe(req);
       }
     });
-  }
-
-  /** A failure of the benchmark's own checks (a digest mismatch…): counted like a non-2xx answer. */
-  fault(what: string): void {
-    this.errors++;
-    this.remember(what);
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-
-  record(method: string, path: string, a: Answer): void {
-    if (a.status >= 200 && a.status < 300) {
-      this.ok++;
-      return;
-    }
-    this.errors++;
-    this.remember(`${method} ${path.slice(0, 70)} -> ${a.status || 'transport error'}: ${a.text.replace(/\s+/g, ' ').slice(0, 160)}`);
-  }
-
-  private remember(s: string): void {
-    if (this.samples.length < 5) this.samples.push(s);
   }
 }
 
@@ -289,28 +259,4 @@ export async function pushSmallImages(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return { requested: count, pushed, requests: c.ok + c.errors - before, seconds: (performance.now() - t0) / 1000, truncated: next < count };
-}
-
-export type { Rate } from './http.js';
-
-/**
- * `connections` keep-alive connections, each sending `method path` back to back (one request in flight per
- * connection) for `seconds` after a short warm-up; answers are read and discarded. Every request of the
- * warm-up and the window that does not answer 2xx is counted in `c`.
- */
-export function rateLoop(
-  c: RegistryClient,
-  method: 'HEAD' | 'GET',
-  path: string,
-  headers: Record<string, string>,
-  connections: number,
-  seconds: number,
-  warmupSeconds: number,
-): Promise<Rate> {
-  const to: Recorder = {
-    base: c.base,
-    record: (m, p, status, text) => c.record(m, p, { status, headers: {}, text, bytes: 0 }),
-    fault: (what) => c.fault(what),
-  };
-  return httpRateLoop(to, { method, path, headers }, connections, seconds, { warmupSeconds });
 }

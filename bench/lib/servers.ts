@@ -239,10 +239,11 @@ export async function startDockerRegistry(script: string): Promise<Server> {
 
 /**
  * The servers a benchmark started, stopped on every way out: `guard` stops them (and those still starting)
- * on SIGINT/SIGTERM and when the whole run exceeds its limit.
+ * on SIGINT/SIGTERM and, given a limit, when the whole run exceeds it; `exit` when `main` fails.
  */
 export class Servers {
   private readonly live = new Set<Server>();
+  private readonly cleanups: Array<() => void> = [];
 
   constructor(private readonly say: (s: string) => void) {}
 
@@ -258,17 +259,38 @@ export class Servers {
     await server.stop();
   }
 
-  async stopAll(): Promise<void> {
-    await Promise.all([killStarting(), ...[...this.live].map((s) => this.stop(s))]);
+  /** `undo` (removing a temp file…) runs once, after the servers have stopped, on whichever way out comes first. */
+  onStop(undo: () => void): void {
+    this.cleanups.push(undo);
   }
 
-  guard(limitSeconds: number): void {
+  async stopAll(): Promise<void> {
+    await Promise.all([killStarting(), ...[...this.live].map((s) => this.stop(s))]);
+    for (const undo of this.cleanups.splice(0)) undo();
+  }
+
+  /** Without `limitSeconds`, only the signals. */
+  guard(limitSeconds?: number): void {
     const bail = async (why: string, code: number): Promise<void> => {
       this.say(why);
       await this.stopAll();
       process.exit(code);
     };
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bail(`${sig}: stopping servers`, 130));
-    setTimeout(() => void bail(`run limit of ${limitSeconds.toFixed(0)} s reached: stopping`, 1), limitSeconds * 1000).unref();
+    if (limitSeconds !== undefined) {
+      setTimeout(() => void bail(`run limit of ${limitSeconds.toFixed(0)} s reached: stopping`, 1), limitSeconds * 1000).unref();
+    }
+  }
+
+  /** Exits with the code `main` resolves to; if it fails, prints why, stops everything and exits 1. */
+  exit(main: Promise<number>): void {
+    void main.then(
+      (code) => process.exit(code),
+      async (e: unknown) => {
+        console.error(e instanceof Error ? e.message : e);
+        await this.stopAll();
+        process.exit(1);
+      },
+    );
   }
 }
