@@ -20,6 +20,8 @@ export const Errors = {
   forbidden: (action: string) => new KeystoneError(403, 'Forbidden', `You are not authorized to perform the requested action: ${action}.`),
   forbiddenAction: (message: string) => new KeystoneError(403, 'Forbidden', message),
   notFound: (kind: string, id: string) => new KeystoneError(404, 'Not Found', `Could not find ${kind}: ${id}.`),
+  /** a 404 whose message is not "Could not find <kind>" (keystone's plain NotFound) */
+  notFoundMessage: (message: string) => new KeystoneError(404, 'Not Found', message),
   notFoundPath: () => new KeystoneError(404, 'Not Found', 'The resource could not be found.'),
   methodNotAllowed: () => new KeystoneError(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.'),
   conflict: (type: string, details: string) =>

@@ -8,10 +8,14 @@ import { registerAuth } from './api/auth.js';
 import { baseUrl, type Ctx } from './api/context.js';
 import { registerEntity } from './api/entity.js';
 import { endpointEntity, regionEntity, serviceEntity } from './api/entities/catalog.js';
+import { groupEntity } from './api/entities/groups.js';
 import { domainEntity, projectEntity } from './api/entities/resource.js';
 import { roleEntity } from './api/entities/roles.js';
 import { userEntity } from './api/entities/users.js';
 import { registerGrants } from './api/grants.js';
+import { registerGroups } from './api/groups.js';
+import { registerRoleAssignments } from './api/role-assignments.js';
+import { registerProjectTags } from './api/project-tags.js';
 import { errorBody, Errors, KeystoneError } from './errors.js';
 import { Passwords } from './passwords.js';
 import { REVOCATION_REFRESH_MS, TokenService } from './tokens.js';
@@ -71,8 +75,11 @@ export async function createIdentityServer(cfg: Config, database: Database, log:
   app.get('/v3', async (req) => ({ version: version(req) }));
 
   registerAuth(app, ctx);
-  for (const e of [domainEntity, projectEntity, userEntity, roleEntity, regionEntity, serviceEntity, endpointEntity]) registerEntity(app, ctx, e);
+  for (const e of [domainEntity, projectEntity, userEntity, roleEntity, regionEntity, serviceEntity, endpointEntity, groupEntity]) registerEntity(app, ctx, e);
   registerGrants(app, ctx);
+  registerProjectTags(app, ctx);
+  registerRoleAssignments(app, ctx);
+  registerGroups(app, ctx);
   registerAppCreds(app, ctx);
 
   const stopRefresh = tokens.refreshEvery(database.db, REVOCATION_REFRESH_MS, (err) => log.warn({ err }, 'revocation refresh failed'));

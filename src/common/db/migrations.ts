@@ -2,6 +2,8 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import { up0002 } from '../../identity/db/migration.js';
 import { up0003 } from '../../network/db/rbac-migration.js';
 import { up0004 } from '../../network/db/security-group-migration.js';
+import { up0005 } from '../../identity/db/groups-migration.js';
+import { up0006 } from '../../identity/db/project-tags-migration.js';
 
 // Migrations are frozen once released: add a new one, never edit an old one.
 // Types are chosen to mean the same on SQLite and PostgreSQL.
@@ -162,4 +164,6 @@ export const migrations: Record<string, Migration> = {
   '0002_identity': { up: up0002 },
   '0003_network_rbac': { up: up0003 },
   '0004_network_security_groups': { up: up0004 },
+  '0005_identity_groups': { up: up0005 },
+  '0006_identity_project_tags': { up: up0006 },
 };

@@ -11,6 +11,8 @@ const ownProject: Check = (c, t) => c.projectId !== undefined && t.project_id ==
 const ownDomain: Check = (c, t) => c.domainId !== undefined && t.domain_id === c.domainId;
 /** the target domain holds the project the caller's token is scoped to */
 const ownProjectDomain: Check = (c, t) => c.projectDomainId !== undefined && t.domain_id === c.projectDomainId;
+/** the target user is in the domain the caller's token is scoped to (a membership's other half) */
+const ownUserDomain: Check = (c, t) => c.domainId !== undefined && t.user_domain_id === c.domainId;
 const reader = hasRole('reader');
 const adminOrOwner = anyOf(isAdmin, ownUser);
 
@@ -39,10 +41,28 @@ export const identityRules: Rules = {
   'identity:list_projects': anyOf(isAdmin, allOf(reader, ownDomain)),
   'identity:list_user_projects': adminOrOwner,
   ...adminWrites('project'),
+  // keystone: a domain's readers and anyone with a role on the project may look;
+  // admins and the domain's managers write (project members may not)
+  'identity:list_project_tags': anyOf(isAdmin, allOf(reader, ownDomain), ownProject),
+  'identity:get_project_tag': anyOf(isAdmin, allOf(reader, ownDomain), ownProject),
+  'identity:update_project_tags': anyOf(isAdmin, allOf(hasRole('manager'), ownDomain)),
+  'identity:create_project_tag': anyOf(isAdmin, allOf(hasRole('manager'), ownDomain)),
+  'identity:delete_project_tag': anyOf(isAdmin, allOf(hasRole('manager'), ownDomain)),
+  'identity:delete_project_tags': anyOf(isAdmin, allOf(hasRole('manager'), ownDomain)),
 
   'identity:get_user': anyOf(isAdmin, ownUser, allOf(reader, ownDomain)),
   'identity:list_users': anyOf(isAdmin, allOf(reader, ownDomain)),
   ...adminWrites('user'),
+
+  // keystone: readers of the group's domain may look; the user may list its own groups
+  'identity:get_group': anyOf(isAdmin, allOf(reader, ownDomain)),
+  'identity:list_groups': anyOf(isAdmin, allOf(reader, ownDomain)),
+  'identity:list_groups_for_user': anyOf(isAdmin, ownUser, allOf(reader, ownDomain)),
+  'identity:list_users_in_group': anyOf(isAdmin, allOf(reader, ownDomain)),
+  'identity:check_user_in_group': anyOf(isAdmin, allOf(reader, ownDomain, ownUserDomain)),
+  'identity:add_user_to_group': isAdmin,
+  'identity:remove_user_from_group': isAdmin,
+  ...adminWrites('group'),
 
   'identity:get_role': isAdmin,
   'identity:list_roles': isAdmin,

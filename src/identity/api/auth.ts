@@ -1,9 +1,13 @@
 // /v3/auth/*: issuing, checking and revoking tokens, and what a token may reach.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { grantedTargets } from '../assignments.js';
 import { authenticate } from '../authenticate.js';
 import { catalog } from '../catalog.js';
 import { Errors } from '../errors.js';
 import type { ValidatedToken } from '../tokens.js';
+import { domainEntity, projectEntity } from './entities/resource.js';
+import { present } from './entity.js';
+import { DOMAIN_TAGS, PROJECT_TAGS, loadTags } from './project-tags.js';
 import { baseUrl, caller, enforce, keystoneTime, queryBool, queryOf, tokenIn, type Ctx } from './context.js';
 
 /** The token body Keystone answers with. */
@@ -86,17 +90,11 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
       .selectFrom('projects')
       .selectAll()
       .where('enabled', '=', 1)
-      .where('id', 'in', db.selectFrom('role_assignments').select('target_id').where('actor_id', '=', t.claims.sub).where('target_type', '=', 'project'))
+      .where('id', 'in', grantedTargets(db, t.claims.sub, 'project'))
       .orderBy('id')
       .execute();
-    const base = baseUrl(req);
-    return {
-      projects: rows.map((p) => ({
-        id: p.id, name: p.name, domain_id: p.domain_id, parent_id: p.parent_id ?? p.domain_id, description: p.description,
-        enabled: true, is_domain: false, tags: [], options: {}, links: { self: `${base}/v3/projects/${p.id}` },
-      })),
-      links: { self: `${base}/v3/auth/projects`, previous: null, next: null },
-    };
+    await loadTags(db, PROJECT_TAGS, rows);
+    return { projects: rows.map((p) => present(projectEntity, p, req)), links: { self: `${baseUrl(req)}/v3/auth/projects`, previous: null, next: null } };
   });
 
   app.get('/v3/auth/domains', async (req) => {
@@ -105,14 +103,11 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
       .selectFrom('domains')
       .selectAll()
       .where('enabled', '=', 1)
-      .where('id', 'in', db.selectFrom('role_assignments').select('target_id').where('actor_id', '=', t.claims.sub).where('target_type', '=', 'domain'))
+      .where('id', 'in', grantedTargets(db, t.claims.sub, 'domain'))
       .orderBy('id')
       .execute();
-    const base = baseUrl(req);
-    return {
-      domains: rows.map((d) => ({ id: d.id, name: d.name, description: d.description, enabled: true, tags: [], options: {}, links: { self: `${base}/v3/domains/${d.id}` } })),
-      links: { self: `${base}/v3/auth/domains`, previous: null, next: null },
-    };
+    await loadTags(db, DOMAIN_TAGS, rows);
+    return { domains: rows.map((d) => present(domainEntity, d, req)), links: { self: `${baseUrl(req)}/v3/auth/domains`, previous: null, next: null } };
   });
 
   app.get('/v3/auth/system', async (req) => {

@@ -5,7 +5,8 @@
 // revokes) lives in the declaration's hooks.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isUniqueViolation, type Tx } from '../../common/db/index.js';
+import type { SelectQueryBuilder } from 'kysely';
+import { isUniqueViolation, type Db, type Tx } from '../../common/db/index.js';
 import type { Target } from '../../common/policy/engine.js';
 import { Errors, KeystoneError } from '../errors.js';
 import type { RevocationMatch } from '../revocation.js';
@@ -38,8 +39,14 @@ export interface Entity {
   update?(h: Hooks, row: Row, values: Body): Promise<{ set: Row; revoke?: RevocationMatch[] }>;
   /** deletes what depends on the row; revocations the deletion causes */
   remove?(h: Hooks, row: Row): Promise<RevocationMatch[]>;
-  /** slow work on the validated values before the transaction (password hashing) */
+  /** slow work on the validated values before the transaction (password hashing), checks that need no row */
   prepare?(ctx: Ctx, values: Body): Promise<void>;
+  /** writes the attributes kept in other tables (project tags), after the row's insert or update, in its transaction */
+  store?(h: Hooks, row: Row, values: Body): Promise<void>;
+  /** reads those attributes into rows about to be shown */
+  load?(db: Db | Tx, rows: Row[]): Promise<void>;
+  /** list filters that are not a column's value (project tags): narrows the list query */
+  narrow?(query: SelectQueryBuilder<any, any, any>, q: Record<string, string>): SelectQueryBuilder<any, any, any>;
   /** the id of a new row when the body does not choose (regions may) */
   newId?(item: Body): string;
   /** PUT /v3/<plural>/:id creates a row with that id (Keystone: regions) */
@@ -98,7 +105,9 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
     await enforce(ctx, req, e.rules.list, filters);
     let query = db.selectFrom(e.table as 'domains').selectAll();
     for (const [k, v] of Object.entries(filters)) query = query.where(k as 'id', '=', v as string);
+    if (e.narrow) query = e.narrow(query, q) as typeof query;
     const rows = (await query.orderBy('id').execute()) as Row[];
+    await e.load?.(db, rows);
     return { [e.plural]: rows.map((r) => present(e, r, req)), links: { self: `${baseUrl(req)}/v3/${e.plural}`, previous: null, next: null } };
   });
 
@@ -107,6 +116,7 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
     // the rule decides before existence is revealed, where the rule does not depend on the row
     await enforce(ctx, req, e.rules.get, row ? e.target(row) : { id: req.params.id });
     if (!row) throw Errors.notFound(e.kind, req.params.id);
+    await e.load?.(db, [row]);
     return { [e.singular]: present(e, row, req) };
   });
 
@@ -125,6 +135,8 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
         const cols = await e.create({ tx, ctx }, values, token);
         const full = { id, ...cols, ...(e.extra ? { extra: JSON.stringify(extra) } : {}) };
         await tx.insertInto(e.table as 'domains').values(full as never).execute();
+        await e.store?.({ tx, ctx }, full, values);
+        await e.load?.(tx, [full]);
         return full;
       });
     } catch (err) {
@@ -153,7 +165,10 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
         const { set, revoke } = e.update ? await e.update({ tx, ctx }, current, values) : { set: toColumns(e.fields, values), revoke: [] };
         if (e.extra && Object.keys(extra).length) set.extra = JSON.stringify({ ...extraOf(current), ...extra });
         if (Object.keys(set).length) await tx.updateTable(e.table as 'domains').set(set).where('id', '=', current.id).execute();
-        return [{ ...current, ...set }, await ctx.tokens.record(tx, revoke ?? [])] as const;
+        const after = { ...current, ...set };
+        await e.store?.({ tx, ctx }, after, values);
+        await e.load?.(tx, [after]);
+        return [after, await ctx.tokens.record(tx, revoke ?? [])] as const;
       });
     } catch (err) {
       throw dbError(e, err);

@@ -25,7 +25,7 @@ export type Body = Record<string, unknown>;
 export const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? 'number' : typeof v);
-const show = (v: unknown): string => {
+export const show = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 64 ? `${s.slice(0, 61)}...` : s;
 };

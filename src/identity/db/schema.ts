@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * Row types of the identity tables (part of the one database Schema, src/common/db/schema.ts).
  * As everywhere: booleans are 0/1, lists and maps JSON text, times ISO-8601 strings.
@@ -59,10 +61,38 @@ export interface ImpliedRoleRow {
 export interface RoleAssignmentRow {
   /** 'project' or 'domain' */
   target_type: string;
-  /** the user */
+  /** 'user' or 'group' (0005; 'user' when an insert does not say) */
+  actor_type: ColumnType<string, string | undefined, string>;
+  /** the user or the group */
   actor_id: string;
   target_id: string;
   role_id: string;
+}
+
+export interface GroupRow {
+  id: string;
+  /** unique in its domain */
+  name: string;
+  domain_id: string;
+  description: string | null;
+  extra: string;
+}
+
+export interface UserGroupMembershipRow {
+  user_id: string;
+  group_id: string;
+}
+
+/** a tag of a project (0006; Keystone's project_tag), removed with it */
+export interface ProjectTagRow {
+  project_id: string;
+  name: string;
+}
+
+/** a tag of a domain (0006; Keystone keeps domains as projects, so in project_tag) */
+export interface DomainTagRow {
+  domain_id: string;
+  name: string;
 }
 
 export interface RegionRow {
@@ -129,6 +159,10 @@ export interface IdentitySchema {
   roles: RoleRow;
   implied_roles: ImpliedRoleRow;
   role_assignments: RoleAssignmentRow;
+  project_tags: ProjectTagRow;
+  domain_tags: DomainTagRow;
+  groups: GroupRow;
+  user_group_membership: UserGroupMembershipRow;
   regions: RegionRow;
   services: ServiceRow;
   endpoints: EndpointRow;

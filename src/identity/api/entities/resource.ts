@@ -2,12 +2,25 @@
 import { Errors } from '../../errors.js';
 import type { RevocationMatch } from '../../revocation.js';
 import { getRow, toColumns, type Entity, type Hooks, type Row } from '../entity.js';
+import { checkTags, DOMAIN_TAGS, loadTags, narrowByTags, PROJECT_TAGS, replaceTags, type TagTable } from '../project-tags.js';
 import type { Body } from '../validate.js';
+import { dropDomainGroups } from '../../groups.js';
 
 const common = {
   description: { type: 'string', default: '' },
   enabled: { type: 'boolean', default: true },
 } as const;
+
+/** Keystone's `tags` of projects and domains: checked before the transaction, kept in their own table (project-tags.ts) */
+const tagHooks = (t: TagTable): Pick<Entity, 'prepare' | 'store' | 'load'> => ({
+  async prepare(_ctx, v) {
+    if (v.tags !== undefined) checkTags(v.tags);
+  },
+  async store({ tx, ctx }, row, v) {
+    if (v.tags !== undefined) await replaceTags(tx, ctx.database.dialect, t, row.id, v.tags as string[]);
+  },
+  load: (db, rows) => loadTags(db, t, rows),
+});
 
 /** Removes what hangs off some projects: their grants and application credentials. */
 async function dropProjects(tx: Hooks['tx'], projectIds: string[]): Promise<void> {
@@ -26,7 +39,8 @@ export const domainEntity: Entity = {
   filters: { name: 'string', enabled: 'boolean' },
   rules: { get: 'identity:get_domain', list: 'identity:list_domains', create: 'identity:create_domain', update: 'identity:update_domain', delete: 'identity:delete_domain' },
   target: (r) => ({ id: r.id, domain_id: r.id }),
-  show: (r) => ({ id: r.id, name: r.name, description: r.description, enabled: Boolean(r.enabled), tags: [], options: {} }),
+  show: (r) => ({ id: r.id, name: r.name, description: r.description, enabled: Boolean(r.enabled), tags: r.tags ?? [], options: {} }),
+  ...tagHooks(DOMAIN_TAGS),
   async create(_h, v) {
     const { options: _o, tags: _t, ...rest } = v;
     return { ...toColumns(this.fields, rest), created_at: new Date().toISOString() };
@@ -41,12 +55,13 @@ export const domainEntity: Entity = {
     const projects = (await tx.selectFrom('projects').select('id').where('domain_id', '=', row.id).execute()).map((p) => p.id);
     await dropProjects(tx, projects);
     await tx.deleteFrom('projects').where('domain_id', '=', row.id).execute();
+    const groupRevocations = await dropDomainGroups(tx, row.id);
     const users = tx.selectFrom('users').select('id').where('domain_id', '=', row.id);
-    await tx.deleteFrom('role_assignments').where('actor_id', 'in', users).execute();
+    await tx.deleteFrom('role_assignments').where('actor_type', '=', 'user').where('actor_id', 'in', users).execute();
     await tx.deleteFrom('role_assignments').where('target_type', '=', 'domain').where('target_id', '=', row.id).execute();
     await tx.deleteFrom('users').where('domain_id', '=', row.id).execute();
     await tx.deleteFrom('roles').where('domain_id', '=', row.id).execute();
-    return [{ domain_id: row.id }];
+    return [{ domain_id: row.id }, ...groupRevocations];
   },
 };
 
@@ -79,8 +94,10 @@ export const projectEntity: Entity = {
   target: (r) => ({ id: r.id, project_id: r.id, domain_id: r.domain_id }),
   show: (r) => ({
     id: r.id, name: r.name, domain_id: r.domain_id, parent_id: r.parent_id ?? r.domain_id, description: r.description,
-    enabled: Boolean(r.enabled), is_domain: false, tags: [], options: {},
+    enabled: Boolean(r.enabled), is_domain: false, tags: r.tags ?? [], options: {},
   }),
+  ...tagHooks(PROJECT_TAGS),
+  narrow: narrowByTags,
   async create({ tx }, v: Body, token) {
     if (v.is_domain === true) throw Errors.validation("Invalid input for field 'is_domain': projects acting as domains are not supported; create a domain");
     let domainId = (v.domain_id as string | null | undefined) ?? undefined;
