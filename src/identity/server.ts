@@ -14,6 +14,7 @@ import { roleEntity } from './api/entities/roles.js';
 import { userEntity } from './api/entities/users.js';
 import { registerGrants } from './api/grants.js';
 import { registerGroups } from './api/groups.js';
+import { registerImpliedRoles } from './api/implied-roles.js';
 import { registerRoleAssignments } from './api/role-assignments.js';
 import { registerProjectTags } from './api/project-tags.js';
 import { errorBody, Errors, KeystoneError } from './errors.js';
@@ -80,6 +81,7 @@ export async function createIdentityServer(cfg: Config, database: Database, log:
   registerProjectTags(app, ctx);
   registerRoleAssignments(app, ctx);
   registerGroups(app, ctx);
+  registerImpliedRoles(app, ctx);
   registerAppCreds(app, ctx);
 
   const stopRefresh = tokens.refreshEvery(database.db, REVOCATION_REFRESH_MS, (err) => log.warn({ err }, 'revocation refresh failed'));

@@ -67,6 +67,12 @@ export const identityRules: Rules = {
   'identity:get_role': isAdmin,
   'identity:list_roles': isAdmin,
   ...adminWrites('role'),
+  'identity:get_implied_role': isAdmin,
+  'identity:check_implied_role': isAdmin,
+  'identity:list_implied_roles': isAdmin,
+  'identity:list_role_inference_rules': isAdmin,
+  'identity:create_implied_role': isAdmin,
+  'identity:delete_implied_role': isAdmin,
 
   'identity:list_role_assignments': isAdmin,
   'identity:check_grant': isAdmin,
