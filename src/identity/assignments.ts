@@ -1,9 +1,10 @@
 // Who holds which role where: direct grants, grants to the user's groups,
-// plus the roles they imply (admin → member → reader, as keystone-manage
-// bootstrap makes them).
-import type { ExpressionBuilder } from 'kysely';
+// grants inherited onto projects (OS-INHERIT, inherited.ts), plus the roles
+// they imply (admin → member → reader, as keystone-manage bootstrap makes them).
+import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
 import type { Db, Tx } from '../common/db/index.js';
 import type { Schema } from '../common/db/schema.js';
+import { below, holdingOn } from './inherited.js';
 import type { Named } from './tokens.js';
 
 export type TargetType = 'project' | 'domain';
@@ -35,19 +36,38 @@ export const heldBy = (userId: string) => (eb: ExpressionBuilder<Schema, 'role_a
     eb.and([eb('actor_type', '=', 'group'), eb('actor_id', 'in', eb.selectFrom('user_group_membership').select('group_id').where('user_id', '=', userId))]),
   ]);
 
-/** A subquery: the ids of the projects (or domains) on which the user holds some role, itself or through a group. */
-export const grantedTargets = (db: Db | Tx, userId: string, type: TargetType) =>
-  db.selectFrom('role_assignments').select('target_id').where('target_type', '=', type).where(heldBy(userId));
+/** A subquery: the ids of the targets of a type where the user holds grants (inherited ones or not), itself or through a group. */
+const held = (db: Db | Tx, userId: string, type: TargetType, inherited: 0 | 1) =>
+  db.selectFrom('role_assignments').select('target_id').where('target_type', '=', type).where('inherited', '=', inherited).where(heldBy(userId));
 
-/** The user's effective roles on a project or domain: its own grants and its groups', implied roles included. */
+/**
+ * A subquery: the ids of the projects (or domains) on which the user holds some role, itself or through a group;
+ * on projects, also those an inherited grant reaches (OS-INHERIT: the domain's projects, the projects below).
+ */
+export const grantedTargets = (db: Db | Tx, userId: string, type: TargetType): SelectQueryBuilder<Schema, any, { target_id: string }> =>
+  type === 'domain'
+    ? held(db, userId, 'domain', 0)
+    : db
+        .selectFrom('projects')
+        .select('id as target_id')
+        .where((eb) =>
+          eb.or([
+            eb('id', 'in', held(db, userId, 'project', 0)),
+            eb('domain_id', 'in', held(db, userId, 'domain', 1)),
+            eb('id', 'in', below(db, held(db, userId, 'project', 1))),
+          ]),
+        );
+
+/**
+ * The user's effective roles on a project or domain: its own grants and its groups', implied roles included;
+ * on a project, also the grants inherited from its domain and the projects above it (never on a domain).
+ */
 export async function effectiveRoles(db: Db | Tx, userId: string, type: TargetType, targetId: string): Promise<Named[]> {
-  const direct = await db
-    .selectFrom('role_assignments')
-    .select('role_id')
-    .where(heldBy(userId))
-    .where('target_type', '=', type)
-    .where('target_id', '=', targetId)
-    .execute();
+  const on = type === 'project'
+    ? await holdingOn(db, targetId)
+    : (eb: ExpressionBuilder<Schema, 'role_assignments'>) => eb.and([eb('target_type', '=', 'domain'), eb('target_id', '=', targetId), eb('inherited', '=', 0)]);
+  if (!on) return [];
+  const direct = await db.selectFrom('role_assignments').select('role_id').where(heldBy(userId)).where(on).execute();
   if (!direct.length) return [];
   const ids = [...(await withImplied(db, direct.map((r) => r.role_id)))];
   // as Keystone: a domain-specific role only lends the global roles it implies, it is not held itself

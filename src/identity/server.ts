@@ -5,9 +5,13 @@ import type { Logger } from '../common/logging.js';
 import { createOpenStackApp, type ApiErrors } from '../common/openstack-app.js';
 import { registerAppCreds } from './api/app-creds.js';
 import { registerAuth } from './api/auth.js';
+import { registerCredentials } from './api/credentials.js';
+import { registerEc2Credentials } from './api/ec2-credentials.js';
 import { baseUrl, type Ctx } from './api/context.js';
+import { registerEndpointGroups } from './api/endpoint-groups.js';
 import { registerEntity } from './api/entity.js';
 import { endpointEntity, regionEntity, serviceEntity } from './api/entities/catalog.js';
+import { consumerEntity, endpointGroupEntity, policyEntity } from './api/entities/extras.js';
 import { groupEntity } from './api/entities/groups.js';
 import { domainEntity, projectEntity } from './api/entities/resource.js';
 import { roleEntity } from './api/entities/roles.js';
@@ -77,12 +81,16 @@ export async function createIdentityServer(cfg: Config, database: Database, log:
 
   registerAuth(app, ctx);
   for (const e of [domainEntity, projectEntity, userEntity, roleEntity, regionEntity, serviceEntity, endpointEntity, groupEntity]) registerEntity(app, ctx, e);
+  for (const e of [policyEntity, consumerEntity, endpointGroupEntity]) registerEntity(app, ctx, e);
+  registerEndpointGroups(app, ctx);
   registerGrants(app, ctx);
   registerProjectTags(app, ctx);
   registerRoleAssignments(app, ctx);
   registerGroups(app, ctx);
   registerImpliedRoles(app, ctx);
   registerAppCreds(app, ctx);
+  registerCredentials(app, ctx);
+  registerEc2Credentials(app, ctx);
 
   const stopRefresh = tokens.refreshEvery(database.db, REVOCATION_REFRESH_MS, (err) => log.warn({ err }, 'revocation refresh failed'));
   app.addHook('onClose', async () => stopRefresh());

@@ -4,6 +4,9 @@ import { up0003 } from '../../network/db/rbac-migration.js';
 import { up0004 } from '../../network/db/security-group-migration.js';
 import { up0005 } from '../../identity/db/groups-migration.js';
 import { up0006 } from '../../identity/db/project-tags-migration.js';
+import { up0007 } from '../../identity/db/inherited-migration.js';
+import { up0008 } from '../../identity/db/credentials-migration.js';
+import { up0009 } from '../../identity/db/extras-migration.js';
 
 // Migrations are frozen once released: add a new one, never edit an old one.
 // Types are chosen to mean the same on SQLite and PostgreSQL.
@@ -166,4 +169,7 @@ export const migrations: Record<string, Migration> = {
   '0004_network_security_groups': { up: up0004 },
   '0005_identity_groups': { up: up0005 },
   '0006_identity_project_tags': { up: up0006 },
+  '0007_identity_inherited': { up: up0007 },
+  '0008_identity_credentials': { up: up0008 },
+  '0009_identity_extras': { up: up0009 },
 };

@@ -94,4 +94,33 @@ export const identityRules: Rules = {
   'identity:list_application_credentials': adminOrOwner,
   'identity:create_application_credential': ownUser,
   'identity:delete_application_credential': adminOrOwner,
+
+  // keystone: admins, and the credential's own user (the target's user_id is the credential's);
+  // creating or deleting an EC2 credential takes the member role too
+  'identity:get_credential': adminOrOwner,
+  'identity:list_credentials': adminOrOwner,
+  'identity:create_credential': adminOrOwner,
+  'identity:update_credential': adminOrOwner,
+  'identity:delete_credential': adminOrOwner,
+  'identity:ec2_get_credential': adminOrOwner,
+  'identity:ec2_list_credentials': adminOrOwner,
+  'identity:ec2_create_credential': anyOf(isAdmin, allOf(hasRole('member'), ownUser)),
+  'identity:ec2_delete_credential': anyOf(isAdmin, allOf(hasRole('member'), ownUser)),
+
+  // the deprecated policy API, OAuth1 consumers and endpoint groups: admins (system scope in keystone)
+  'identity:get_policy': isAdmin,
+  'identity:list_policies': isAdmin,
+  ...adminWrites('policy'),
+  'identity:get_consumer': isAdmin,
+  'identity:list_consumers': isAdmin,
+  ...adminWrites('consumer'),
+  'identity:get_endpoint_group': isAdmin,
+  'identity:list_endpoint_groups': isAdmin,
+  ...adminWrites('endpoint_group'),
+  'identity:list_endpoints_associated_with_endpoint_group': isAdmin,
+  'identity:list_projects_associated_with_endpoint_group': isAdmin,
+  'identity:list_endpoint_groups_for_project': isAdmin,
+  'identity:get_endpoint_group_in_project': isAdmin,
+  'identity:add_endpoint_group_to_project': isAdmin,
+  'identity:remove_endpoint_group_from_project': isAdmin,
 };

@@ -24,7 +24,7 @@ async function render(ctx: Ctx, t: ValidatedToken, withCatalog: boolean): Promis
   if (c.domain) token.domain = c.domain;
   if (c.project || c.domain) {
     token.roles = c.roles;
-    if (withCatalog) token.catalog = await catalog(ctx.database.db);
+    if (withCatalog) token.catalog = await catalog(ctx.database.db, c.project?.id);
   }
   if (c.app_cred) token.application_credential = c.app_cred;
   return { token };
@@ -81,7 +81,7 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
   app.get('/v3/auth/catalog', async (req) => {
     const t = await enforce(ctx, req, 'identity:get_auth_catalog');
     if (!t.claims.project && !t.claims.domain) throw Errors.forbiddenAction('A scoped token is required to see the catalog.');
-    return { catalog: await catalog(db), links: { self: `${baseUrl(req)}/v3/auth/catalog`, previous: null, next: null } };
+    return { catalog: await catalog(db, t.claims.project?.id), links: { self: `${baseUrl(req)}/v3/auth/catalog`, previous: null, next: null } };
   });
 
   app.get('/v3/auth/projects', async (req) => {

@@ -19,6 +19,8 @@ export type Row = Record<string, any>;
 export interface Entity {
   singular: string;
   plural: string;
+  /** the collection's path when it is not /v3/<plural> (extensions: /v3/OS-OAUTH1/consumers) */
+  path?: string;
   table: string;
   /** the name in "Could not find <kind>: <id>." */
   kind: string;
@@ -47,6 +49,8 @@ export interface Entity {
   load?(db: Db | Tx, rows: Row[]): Promise<void>;
   /** list filters that are not a column's value (project tags): narrows the list query */
   narrow?(query: SelectQueryBuilder<any, any, any>, q: Record<string, string>): SelectQueryBuilder<any, any, any>;
+  /** attributes the creation's answer alone shows (a generated secret), from the values prepare made */
+  reveal?(values: Body): Body;
   /** the id of a new row when the body does not choose (regions may) */
   newId?(item: Body): string;
   /** PUT /v3/<plural>/:id creates a row with that id (Keystone: regions) */
@@ -87,8 +91,10 @@ export function dbError(e: Entity, err: unknown): unknown {
   return err;
 }
 
+const pathOf = (e: Entity): string => e.path ?? `/v3/${e.plural}`;
+
 export function present(e: Entity, row: Row, req: FastifyRequest): Body {
-  return { ...extraOf(row), ...e.show(row), links: { self: `${baseUrl(req)}/v3/${e.plural}/${row.id}` } };
+  return { ...extraOf(row), ...e.show(row), links: { self: `${baseUrl(req)}${pathOf(e)}/${row.id}` } };
 }
 
 /** GET/POST /v3/<plural>, GET/PATCH/DELETE /v3/<plural>/:id */
@@ -96,7 +102,7 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
   const db = ctx.database.db;
   type P = { Params: { id: string } };
 
-  app.get(`/v3/${e.plural}`, async (req) => {
+  app.get(pathOf(e), async (req) => {
     const q = queryOf(req);
     const filters: Body = {};
     for (const [name, kind] of Object.entries(e.filters)) {
@@ -108,10 +114,10 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
     if (e.narrow) query = e.narrow(query, q) as typeof query;
     const rows = (await query.orderBy('id').execute()) as Row[];
     await e.load?.(db, rows);
-    return { [e.plural]: rows.map((r) => present(e, r, req)), links: { self: `${baseUrl(req)}/v3/${e.plural}`, previous: null, next: null } };
+    return { [e.plural]: rows.map((r) => present(e, r, req)), links: { self: `${baseUrl(req)}${pathOf(e)}`, previous: null, next: null } };
   });
 
-  app.get<P>(`/v3/${e.plural}/:id`, async (req) => {
+  app.get<P>(`${pathOf(e)}/:id`, async (req) => {
     const row = await db.selectFrom(e.table as 'domains').selectAll().where('id', '=', req.params.id).executeTakeFirst();
     // the rule decides before existence is revealed, where the rule does not depend on the row
     await enforce(ctx, req, e.rules.get, row ? e.target(row) : { id: req.params.id });
@@ -143,12 +149,12 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
       throw dbError(e, err);
     }
     reply.code(201);
-    return { [e.singular]: present(e, row, req) };
+    return { [e.singular]: { ...present(e, row, req), ...e.reveal?.(values) } };
   };
-  app.post(`/v3/${e.plural}`, (req, reply) => create(req, reply));
-  if (e.putCreates) app.put<P>(`/v3/${e.plural}/:id`, (req, reply) => create(req, reply, req.params.id));
+  app.post(pathOf(e), (req, reply) => create(req, reply));
+  if (e.putCreates) app.put<P>(`${pathOf(e)}/:id`, (req, reply) => create(req, reply, req.params.id));
 
-  app.patch<P>(`/v3/${e.plural}/:id`, async (req) => {
+  app.patch<P>(`${pathOf(e)}/:id`, async (req) => {
     const before = await db.selectFrom(e.table as 'domains').selectAll().where('id', '=', req.params.id).executeTakeFirst();
     await enforce(ctx, req, e.rules.update, before ? e.target(before) : { id: req.params.id });
     if (!before) throw Errors.notFound(e.kind, req.params.id);
@@ -177,7 +183,7 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
     return { [e.singular]: present(e, row, req) };
   });
 
-  app.delete<P>(`/v3/${e.plural}/:id`, async (req, reply) => {
+  app.delete<P>(`${pathOf(e)}/:id`, async (req, reply) => {
     const before = await db.selectFrom(e.table as 'domains').selectAll().where('id', '=', req.params.id).executeTakeFirst();
     await enforce(ctx, req, e.rules.delete, before ? e.target(before) : { id: req.params.id });
     if (!before) throw Errors.notFound(e.kind, req.params.id);

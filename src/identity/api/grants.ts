@@ -1,10 +1,14 @@
 // Role grants to users and groups alike (PUT/HEAD/GET/DELETE
-// /v3/{projects,domains}/{t}/{users,groups}/{actor}/roles/{r}), a user's
-// projects and the own-password change. (GET /v3/role_assignments: role-assignments.ts.)
+// /v3/{projects,domains}/{t}/{users,groups}/{actor}/roles/{r}), the same
+// inherited to projects (OS-INHERIT: /v3/OS-INHERIT/.../roles/{r}/inherited_to_projects),
+// a user's projects and the own-password change. (GET /v3/role_assignments: role-assignments.ts.)
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { grantedTargets } from '../assignments.js';
+import type { Tx } from '../../common/db/index.js';
+import { grantedTargets, type TargetType } from '../assignments.js';
 import { Errors } from '../errors.js';
 import { membersOf } from '../groups.js';
+import { projectsUnder } from '../inherited.js';
+import type { RevocationMatch } from '../revocation.js';
 import { baseUrl, enforce, type Ctx } from './context.js';
 import { getRow, present } from './entity.js';
 import { projectEntity } from './entities/resource.js';
@@ -13,14 +17,31 @@ import { checkField, unwrap } from './validate.js';
 import { PROJECT_TAGS, loadTags } from './project-tags.js';
 
 type GrantParams = { Params: { target: string; actor: string; role: string } };
+type Kind = { type: TargetType; actorType: 'user' | 'group'; inherited: boolean };
+
+const KINDS = (['project', 'domain'] as const).flatMap((type) =>
+  (['user', 'group'] as const).flatMap((actorType) => [false, true].map((inherited): Kind => ({ type, actorType, inherited }))),
+);
+
+/** The token scopes whose roles a grant gave: its target's, or (inherited) the projects it reaches; a domain stands for its projects. */
+async function scopesOf(tx: Tx, { type, inherited }: Kind, target: string): Promise<RevocationMatch[]> {
+  if (type === 'domain') return [{ domain_id: target }];
+  if (!inherited) return [{ project_id: target }];
+  return (await projectsUnder(tx, type, target)).map((project_id) => ({ project_id }));
+}
 
 export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
   const db = ctx.database.db;
 
-  for (const [type, actorType] of [['project', 'user'], ['project', 'group'], ['domain', 'user'], ['domain', 'group']] as const) {
-    const base = `/v3/${type}s/:target/${actorType}s/:actor/roles`;
+  // one code path for direct grants and OS-INHERIT's (inherited_to_projects): another row, other URLs
+  for (const kind of KINDS) {
+    const { type, actorType, inherited } = kind;
+    const flag = inherited ? 1 : 0;
+    const base = `/v3${inherited ? '/OS-INHERIT' : ''}/${type}s/:target/${actorType}s/:actor/roles`;
+    const tail = inherited ? '/inherited_to_projects' : '';
     const targetTable = type === 'project' ? 'projects' : 'domains';
-    const missing = (p: GrantParams['Params']) => Errors.notFound('role assignment', `${p.role} for ${actorType} ${p.actor} on ${type} ${p.target}`);
+    const missing = (p: GrantParams['Params']) =>
+      Errors.notFound('role assignment', `${p.role} for ${actorType} ${p.actor} on ${type} ${p.target}${inherited ? ' inherited to projects' : ''}`);
 
     /** policy first, then the three rows must exist (404 names the missing one) */
     const resolve = async (req: FastifyRequest<GrantParams>, rule: string) => {
@@ -31,13 +52,15 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
       if (role !== undefined) await getRow(db, { table: 'roles', kind: 'role' }, role);
     };
     const actorGrants = (target: string, actor: string) =>
-      db.selectFrom('role_assignments').select('role_id').where('target_type', '=', type).where('target_id', '=', target).where('actor_type', '=', actorType).where('actor_id', '=', actor);
+      db.selectFrom('role_assignments').select('role_id').where('target_type', '=', type).where('target_id', '=', target)
+        .where('actor_type', '=', actorType).where('actor_id', '=', actor).where('inherited', '=', flag);
     const grant = (p: GrantParams['Params']) => actorGrants(p.target, p.actor).where('role_id', '=', p.role);
 
-    app.put<GrantParams>(`${base}/:role`, async (req, reply) => {
+    app.put<GrantParams>(`${base}/:role${tail}`, async (req, reply) => {
       await resolve(req, 'identity:create_grant');
       const { target, actor, role } = req.params;
-      await db.insertInto('role_assignments').values({ target_type: type, target_id: target, actor_type: actorType, actor_id: actor, role_id: role }).onConflict((oc) => oc.doNothing()).execute();
+      await db.insertInto('role_assignments').values({ target_type: type, target_id: target, actor_type: actorType, actor_id: actor, role_id: role, inherited: flag })
+        .onConflict((oc) => oc.doNothing()).execute();
       reply.code(204).send();
     });
 
@@ -46,25 +69,28 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
       if (!(await grant(req.params).executeTakeFirst())) throw missing(req.params);
       reply.code(204).send();
     };
-    app.head<GrantParams>(`${base}/:role`, check);
-    app.get<GrantParams>(`${base}/:role`, { exposeHeadRoute: false }, check);
+    app.head<GrantParams>(`${base}/:role${tail}`, check);
+    app.get<GrantParams>(`${base}/:role${tail}`, { exposeHeadRoute: false }, check);
 
-    app.delete<GrantParams>(`${base}/:role`, async (req, reply) => {
+    app.delete<GrantParams>(`${base}/:role${tail}`, async (req, reply) => {
       await resolve(req, 'identity:revoke_grant');
       const { target, actor, role } = req.params;
       const events = await db.transaction().execute(async (tx) => {
         const gone = await tx.deleteFrom('role_assignments').where('target_type', '=', type).where('target_id', '=', target)
-          .where('actor_type', '=', actorType).where('actor_id', '=', actor).where('role_id', '=', role).executeTakeFirst();
+          .where('actor_type', '=', actorType).where('actor_id', '=', actor).where('role_id', '=', role).where('inherited', '=', flag).executeTakeFirst();
         if (!Number(gone.numDeletedRows)) throw missing(req.params);
-        // tokens carry their roles: the user's (or every member's) tokens on that target go (on a domain: all in that domain)
+        // tokens carry their roles: the user's (or every member's) tokens where the grant held go
         const users = actorType === 'user' ? [actor] : await membersOf(tx, [actor]);
-        return ctx.tokens.record(tx, users.map((user_id) => ({ user_id, [type === 'project' ? 'project_id' : 'domain_id']: target })));
+        const scopes = await scopesOf(tx, kind, target);
+        return ctx.tokens.record(tx, users.flatMap((user_id) => scopes.map((s) => ({ user_id, ...s }))));
       });
       ctx.tokens.remember(events);
       reply.code(204).send();
     });
 
-    app.get<GrantParams>(base, async (req) => {
+    // Keystone lists inherited grants on domains only
+    if (inherited && type === 'project') continue;
+    app.get<GrantParams>(`${base}${tail}`, async (req) => {
       await resolve(req, 'identity:list_grants');
       const ids = (await actorGrants(req.params.target, req.params.actor).execute()).map((r) => r.role_id);
       const rows = ids.length ? await db.selectFrom('roles').selectAll().where('id', 'in', ids).orderBy('name').execute() : [];

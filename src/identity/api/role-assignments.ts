@@ -2,9 +2,13 @@
 // Direct: users' and groups' grants as stored. Effective: what users hold in
 // fact, a group's grant once per member (with the membership linked) and each
 // role with the roles it implies, less domain-specific roles (as in tokens).
+// OS-INHERIT: an inherited grant is listed on its domain or project, marked
+// "OS-INHERIT:inherited_to"; in effective mode, once for each project it reaches.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Db } from '../../common/db/index.js';
 import { heldBy, withImplied } from '../assignments.js';
 import { Errors } from '../errors.js';
+import { holdingOn, projectsUnder } from '../inherited.js';
 import { baseUrl, enforce, queryBool, queryOf, type Ctx } from './context.js';
 
 type Out = Record<string, unknown>;
@@ -14,10 +18,39 @@ type Holder = { user: string; via?: string } | { group: string };
 const flag = (q: Record<string, string>, name: string) => q[name] !== undefined && queryBool(name, q[name]);
 
 /** Keystone's refusals of filters that contradict each other (plain ValidationErrors there). */
-function checkFilters(q: Record<string, string>, effective: boolean): void {
+function checkFilters(q: Record<string, string>, effective: boolean, inherited: boolean | undefined): void {
   if (q['scope.domain.id'] !== undefined && q['scope.project.id'] !== undefined) throw Errors.badRequest('Specify a domain or project, not both');
   if (q['user.id'] !== undefined && q['group.id'] !== undefined) throw Errors.badRequest('Specify a user or group, not both');
   if (effective && q['group.id'] !== undefined) throw Errors.badRequest('Combining effective and group filter will always result in an empty list.');
+  if (effective && inherited && q['scope.domain.id'] !== undefined) {
+    throw Errors.badRequest('Combining effective, domain and inherited filters will always result in an empty list.');
+  }
+}
+
+/**
+ * The stored grants an answer comes from. Effective: a domain inherits nothing, so a domain filter keeps direct
+ * grants; a project filter takes those inherited from its domain and the projects above it (Keystone: 404 if unknown).
+ */
+async function sourceRows(db: Db, q: Record<string, string>, effective: boolean, inherited: boolean | undefined) {
+  const userId = q['user.id'];
+  const projectId = q['scope.project.id'];
+  const domainId = q['scope.domain.id'];
+  let query = db.selectFrom('role_assignments').selectAll();
+  // effective: a user's own grants and its groups'
+  if (userId !== undefined) query = effective ? query.where(heldBy(userId)) : query.where('actor_type', '=', 'user').where('actor_id', '=', userId);
+  if (q['group.id'] !== undefined) query = query.where('actor_type', '=', 'group').where('actor_id', '=', q['group.id']);
+  if (domainId !== undefined) query = query.where('target_type', '=', 'domain').where('target_id', '=', domainId);
+  if (effective && domainId !== undefined) inherited = false;
+  if (projectId !== undefined && (!effective || inherited === false)) query = query.where('target_type', '=', 'project').where('target_id', '=', projectId);
+  else if (projectId !== undefined) {
+    const on = await holdingOn(db, projectId);
+    if (!on) throw Errors.notFound('project', projectId);
+    query = query.where(on);
+  }
+  if (inherited !== undefined) query = query.where('inherited', '=', inherited ? 1 : 0);
+  // effective: the filter applies to implied roles too, so after the expansion
+  if (q['role.id'] !== undefined && !effective) query = query.where('role_id', '=', q['role.id']);
+  return query.orderBy('actor_id').orderBy('target_id').orderBy('role_id').orderBy('inherited').execute();
 }
 
 export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
@@ -28,23 +61,19 @@ export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
     await enforce(ctx, req, 'identity:list_role_assignments', { user_id: q['user.id'], group_id: q['group.id'], project_id: q['scope.project.id'] });
     const effective = flag(q, 'effective');
     const names = flag(q, 'include_names');
-    checkFilters(q, effective);
+    // Keystone: present, the filter asks for inherited grants ('projects') or for direct ones (any other value)
+    const inheritedTo = q['scope.OS-INHERIT:inherited_to'];
+    const inherited = inheritedTo === undefined ? undefined : inheritedTo === 'projects';
+    checkFilters(q, effective, inherited);
     const base = baseUrl(req);
     const links = { self: `${base}/v3/role_assignments`, previous: null, next: null };
-    // no system grants and no inherited grants exist here: those filters match nothing
-    if (q['scope.system'] !== undefined || q['scope.OS-INHERIT:inherited_to'] === 'projects') return { role_assignments: [], links };
+    // no system grants exist here: that filter matches nothing
+    if (q['scope.system'] !== undefined) return { role_assignments: [], links };
 
     const userId = q['user.id'];
     const roleFilter = q['role.id'];
-    let query = db.selectFrom('role_assignments').selectAll();
-    // effective: a user's own grants and its groups'
-    if (userId !== undefined) query = effective ? query.where(heldBy(userId)) : query.where('actor_type', '=', 'user').where('actor_id', '=', userId);
-    if (q['group.id'] !== undefined) query = query.where('actor_type', '=', 'group').where('actor_id', '=', q['group.id']);
-    if (q['scope.project.id'] !== undefined) query = query.where('target_type', '=', 'project').where('target_id', '=', q['scope.project.id']);
-    if (q['scope.domain.id'] !== undefined) query = query.where('target_type', '=', 'domain').where('target_id', '=', q['scope.domain.id']);
-    // effective: the filter applies to implied roles too, so after the expansion
-    if (roleFilter !== undefined && !effective) query = query.where('role_id', '=', roleFilter);
-    const rows = await query.orderBy('actor_id').orderBy('target_id').orderBy('role_id').execute();
+    const projectFilter = q['scope.project.id'];
+    const rows = await sourceRows(db, q, effective, inherited);
 
     // Keystone strips domain-specific roles from effective lists: they only lend the global roles they imply
     const global = effective ? new Set((await db.selectFrom('roles').select('id').where('domain_id', 'is', null).execute()).map((r) => r.id)) : new Set<string>();
@@ -52,6 +81,11 @@ export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
     const rolesOf = async (roleId: string): Promise<string[]> => {
       if (!implied.has(roleId)) implied.set(roleId, [...(await withImplied(db, [roleId]))].filter((id) => global.has(id)));
       return implied.get(roleId)!;
+    };
+    const reached = new Map<string, string[]>();
+    const projectsOf = async (type: string, id: string): Promise<string[]> => {
+      if (!reached.has(`${type}/${id}`)) reached.set(`${type}/${id}`, await projectsUnder(db, type, id));
+      return reached.get(`${type}/${id}`)!;
     };
     const members = new Map<string, string[]>();
     const membersOf = async (groupId: string): Promise<string[]> => {
@@ -78,20 +112,28 @@ export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
       else if (!effective) holders = [{ group: r.actor_id }];
       else holders = (await membersOf(r.actor_id)).filter((u) => userId === undefined || u === userId).map((u) => ({ user: u, via: r.actor_id }));
       if (!holders.length) continue;
-      const target = r.target_type === 'project' ? await named('projects', r.target_id) : names ? (domains.get(r.target_id) ?? { id: r.target_id }) : { id: r.target_id };
-      for (const roleId of effective ? await rolesOf(r.role_id) : [r.role_id]) {
-        if (roleFilter !== undefined && roleId !== roleFilter) continue;
-        for (const h of holders) {
-          // the grant an entry comes from: the group's when received through a membership
-          const actor = 'group' in h ? `groups/${h.group}` : h.via ? `groups/${h.via}` : `users/${h.user}`;
-          const entryLinks: Out = { assignment: `${base}/v3/${r.target_type}s/${r.target_id}/${actor}/roles/${r.role_id}` };
-          if ('user' in h && h.via) entryLinks.membership = `${base}/v3/groups/${h.via}/users/${h.user}`;
-          out.push({
-            role: names ? { id: roleId, name: roleNames.get(roleId) } : { id: roleId },
-            ...('group' in h ? { group: await named('groups', h.group) } : { user: await named('users', h.user) }),
-            scope: { [r.target_type]: target },
-            links: entryLinks,
-          });
+      // where an entry holds: the grant's target, or (effective, inherited) each project the grant reaches
+      const spread = effective && r.inherited === 1;
+      const where = spread ? (projectFilter !== undefined ? [projectFilter] : await projectsOf(r.target_type, r.target_id)) : [r.target_id];
+      const scopeType = spread ? 'project' : r.target_type;
+      const inheritedTo = r.inherited === 1 ? { 'OS-INHERIT:inherited_to': 'projects' } : {};
+      for (const targetId of where) {
+        const target = scopeType === 'project' ? await named('projects', targetId) : names ? (domains.get(targetId) ?? { id: targetId }) : { id: targetId };
+        for (const roleId of effective ? await rolesOf(r.role_id) : [r.role_id]) {
+          if (roleFilter !== undefined && roleId !== roleFilter) continue;
+          for (const h of holders) {
+            // the grant an entry comes from: the group's when received through a membership
+            const actor = 'group' in h ? `groups/${h.group}` : h.via ? `groups/${h.via}` : `users/${h.user}`;
+            const grant = `${r.target_type}s/${r.target_id}/${actor}/roles/${r.role_id}`;
+            const entryLinks: Out = { assignment: r.inherited === 1 ? `${base}/v3/OS-INHERIT/${grant}/inherited_to_projects` : `${base}/v3/${grant}` };
+            if ('user' in h && h.via) entryLinks.membership = `${base}/v3/groups/${h.via}/users/${h.user}`;
+            out.push({
+              role: names ? { id: roleId, name: roleNames.get(roleId) } : { id: roleId },
+              ...('group' in h ? { group: await named('groups', h.group) } : { user: await named('users', h.user) }),
+              scope: { [scopeType]: target, ...inheritedTo },
+              links: entryLinks,
+            });
+          }
         }
       }
     }

@@ -67,6 +67,8 @@ export interface RoleAssignmentRow {
   actor_id: string;
   target_id: string;
   role_id: string;
+  /** 1: OS-INHERIT, held on the projects below the target, not on it (0007; 0 when an insert does not say) */
+  inherited: ColumnType<number, number | undefined, number>;
 }
 
 export interface GroupRow {
@@ -136,6 +138,50 @@ export interface ApplicationCredentialRow {
   created_at: string;
 }
 
+/** Keystone's deprecated policy API: a blob of rules kept for remote services (0009) */
+export interface PolicyRow {
+  id: string;
+  type: string;
+  blob: string;
+  extra: string;
+}
+
+/** an OAuth1 consumer (0009); the secret is shown once and kept as a bcrypt hash */
+export interface ConsumerRow {
+  id: string;
+  description: string | null;
+  secret_hash: string;
+  extra: string;
+}
+
+/** OS-EP-FILTER: the endpoints matching `filters` (JSON: interface, service_id, region_id) (0009) */
+export interface EndpointGroupRow {
+  id: string;
+  name: string;
+  description: string | null;
+  filters: string;
+}
+
+/** an endpoint group associated with a project, removed with either (0009) */
+export interface ProjectEndpointGroupRow {
+  endpoint_group_id: string;
+  project_id: string;
+}
+
+/** Keystone's credential (0008): an ec2 one's id is the sha256 hex of its access key */
+export interface CredentialRow {
+  id: string;
+  user_id: string;
+  project_id: string | null;
+  type: string;
+  /** the blob, AES-256-GCM: base64 of nonce, ciphertext and tag (credential-keys.ts) */
+  encrypted_blob: string;
+  /** the file name of the key that encrypted it */
+  key_id: string;
+  extra: string;
+  created_at: string;
+}
+
 /**
  * A revocation: every token matching all the non-null columns and issued at
  * or before issued_before is invalid. Validation keeps these in memory.
@@ -167,5 +213,10 @@ export interface IdentitySchema {
   services: ServiceRow;
   endpoints: EndpointRow;
   application_credentials: ApplicationCredentialRow;
+  credentials: CredentialRow;
   revocation_events: RevocationEventRow;
+  policies: PolicyRow;
+  consumers: ConsumerRow;
+  endpoint_groups: EndpointGroupRow;
+  project_endpoint_groups: ProjectEndpointGroupRow;
 }

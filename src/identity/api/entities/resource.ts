@@ -22,11 +22,12 @@ const tagHooks = (t: TagTable): Pick<Entity, 'prepare' | 'store' | 'load'> => ({
   load: (db, rows) => loadTags(db, t, rows),
 });
 
-/** Removes what hangs off some projects: their grants and application credentials. */
+/** Removes what hangs off some projects: their grants, application credentials and credentials. */
 async function dropProjects(tx: Hooks['tx'], projectIds: string[]): Promise<void> {
   if (!projectIds.length) return;
   await tx.deleteFrom('role_assignments').where('target_type', '=', 'project').where('target_id', 'in', projectIds).execute();
   await tx.deleteFrom('application_credentials').where('project_id', 'in', projectIds).execute();
+  await tx.deleteFrom('credentials').where('project_id', 'in', projectIds).execute();
 }
 
 export const domainEntity: Entity = {
@@ -58,6 +59,7 @@ export const domainEntity: Entity = {
     const groupRevocations = await dropDomainGroups(tx, row.id);
     const users = tx.selectFrom('users').select('id').where('domain_id', '=', row.id);
     await tx.deleteFrom('role_assignments').where('actor_type', '=', 'user').where('actor_id', 'in', users).execute();
+    await tx.deleteFrom('credentials').where('user_id', 'in', users).execute();
     await tx.deleteFrom('role_assignments').where('target_type', '=', 'domain').where('target_id', '=', row.id).execute();
     await tx.deleteFrom('users').where('domain_id', '=', row.id).execute();
     await tx.deleteFrom('roles').where('domain_id', '=', row.id).execute();

@@ -61,6 +61,7 @@ export const userEntity: Entity = {
     await tx.deleteFrom('role_assignments').where('actor_type', '=', 'user').where('actor_id', '=', row.id).execute();
     await tx.deleteFrom('user_group_membership').where('user_id', '=', row.id).execute();
     await tx.deleteFrom('application_credentials').where('user_id', '=', row.id).execute();
+    await tx.deleteFrom('credentials').where('user_id', '=', row.id).execute();
     return [{ user_id: row.id }];
   },
 };
