@@ -9,6 +9,9 @@ import type { Named } from './tokens.js';
 
 export type TargetType = 'project' | 'domain';
 
+/** Keystone's target id (and type) of system role assignments: the system is one target, the whole cloud */
+export const SYSTEM = 'system';
+
 /** The closure of `roleIds` under implication. */
 export async function withImplied(db: Db | Tx, roleIds: Iterable<string>): Promise<Set<string>> {
   const all = new Set(roleIds);
@@ -59,13 +62,13 @@ export const grantedTargets = (db: Db | Tx, userId: string, type: TargetType): S
         );
 
 /**
- * The user's effective roles on a project or domain: its own grants and its groups', implied roles included;
- * on a project, also the grants inherited from its domain and the projects above it (never on a domain).
+ * The user's effective roles on a project, a domain or the system: its own grants and its groups', implied roles
+ * included; on a project, also the grants inherited from its domain and the projects above it (never on a domain).
  */
-export async function effectiveRoles(db: Db | Tx, userId: string, type: TargetType, targetId: string): Promise<Named[]> {
+export async function effectiveRoles(db: Db | Tx, userId: string, type: TargetType | typeof SYSTEM, targetId: string): Promise<Named[]> {
   const on = type === 'project'
     ? await holdingOn(db, targetId)
-    : (eb: ExpressionBuilder<Schema, 'role_assignments'>) => eb.and([eb('target_type', '=', 'domain'), eb('target_id', '=', targetId), eb('inherited', '=', 0)]);
+    : (eb: ExpressionBuilder<Schema, 'role_assignments'>) => eb.and([eb('target_type', '=', type), eb('target_id', '=', targetId), eb('inherited', '=', 0)]);
   if (!on) return [];
   const direct = await db.selectFrom('role_assignments').select('role_id').where(heldBy(userId)).where(on).execute();
   if (!direct.length) return [];

@@ -3,7 +3,7 @@
 // the same 401, whether the user is unknown or the password wrong.
 import type { Db } from '../common/db/index.js';
 import type { UserRow } from './db/schema.js';
-import { effectiveRoles, namedRoles, withImplied } from './assignments.js';
+import { effectiveRoles, namedRoles, SYSTEM, withImplied } from './assignments.js';
 import { Errors, KeystoneError } from './errors.js';
 import type { Passwords } from './passwords.js';
 import type { Named, NewToken, TokenService, ValidatedToken } from './tokens.js';
@@ -112,6 +112,14 @@ async function identify(db: Db, passwords: Passwords, tokens: TokenService, iden
 interface Scope {
   project?: { id: string; name: string; domain: Named };
   domain?: Named;
+  system?: { all: true };
+}
+
+/** Keystone's system scope: {"all": true} is the only system there is */
+function systemScope(v: unknown): Scope {
+  const s = obj(v, 'scope.system');
+  if (s.all !== true) throw Errors.validation(`Invalid input for field 'scope.system.all': ${JSON.stringify(s.all) ?? 'undefined'}: only {"all": true} is a system scope`);
+  return { system: { all: true } };
 }
 
 async function projectScope(db: Db, ref: Body): Promise<Scope> {
@@ -139,6 +147,7 @@ async function scopeOf(db: Db, auth: Body, who: Identified): Promise<Scope> {
     const parent = who.parent?.claims;
     if (parent?.project) return projectScope(db, { id: parent.project.id });
     if (parent?.domain) return scopeOf(db, { scope: { domain: { id: parent.domain.id } } }, { ...who, parent: undefined });
+    if (parent?.system) return { system: { all: true } };
     if (!parent && who.user.default_project_id) {
       // Keystone scopes to the default project when the user has a role there
       const roles = await effectiveRoles(db, who.user.id, 'project', who.user.default_project_id);
@@ -147,7 +156,11 @@ async function scopeOf(db: Db, auth: Body, who: Identified): Promise<Scope> {
     return {};
   }
   const s = obj(scope, 'scope');
-  if (s.system !== undefined) throw Errors.validation('System scope is not supported by this identity service');
+  if (s.system !== undefined) {
+    // as Keystone: one scope at a time
+    if (s.project !== undefined || s.domain !== undefined) throw Errors.validation('Scoping to both system and a project or a domain is not allowed');
+    return systemScope(s.system);
+  }
   if (s.project !== undefined) return projectScope(db, obj(s.project, 'scope.project'));
   if (s.domain !== undefined) {
     const d = await findDomain(db, obj(s.domain, 'scope.domain'), 'scope.domain');
@@ -166,13 +179,14 @@ export async function authenticate(db: Db, passwords: Passwords, tokens: TokenSe
   let roles: Named[] = [];
   if (scope.project) roles = await effectiveRoles(db, who.user.id, 'project', scope.project.id);
   else if (scope.domain) roles = await effectiveRoles(db, who.user.id, 'domain', scope.domain.id);
+  else if (scope.system) roles = await effectiveRoles(db, who.user.id, SYSTEM, SYSTEM);
   if (who.appCred) {
     // the delegated roles (and what they imply), as long as the user still holds them
     const delegated = await withImplied(db, who.appCred.roles.map((r) => r.id));
     const held = new Set(roles.map((r) => r.id));
     roles = await namedRoles(db, [...delegated].filter((id) => held.has(id)));
   }
-  if ((scope.project || scope.domain) && roles.length === 0) throw fail();
+  if ((scope.project || scope.domain || scope.system) && roles.length === 0) throw fail();
   let exp: number | undefined;
   if (who.parent) exp = who.parent.claims.exp;
   if (who.appCred?.expiresAt) exp = Math.floor(Date.parse(who.appCred.expiresAt) / 1000);
@@ -181,6 +195,7 @@ export async function authenticate(db: Db, passwords: Passwords, tokens: TokenSe
     user: { id: who.user.id, name: who.user.name, domain: { id: domain.id, name: domain.name } },
     ...(scope.project ? { project: scope.project } : {}),
     ...(scope.domain ? { domain: scope.domain } : {}),
+    ...(scope.system ? { system: scope.system } : {}),
     roles,
     methods: who.methods,
     ...(who.parent ? { parent: who.parent.auditIds[who.parent.auditIds.length - 1] } : {}),

@@ -1,12 +1,14 @@
 // What `keystone-manage bootstrap` does, idempotently: the Default domain, the
 // admin project and user, the admin/member/reader roles (admin implies member
-// implies reader), the admin grant, the region, and the catalog of cloudlet's
-// services. Run at every start: later runs create only what is missing and
-// point the endpoints of these services at the URLs given now.
+// implies reader), the admin's grants (on the admin project and on the system),
+// the region, and the catalog of cloudlet's services. Run at every start: later
+// runs create only what is missing and point the endpoints of these services at
+// the URLs given now.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../common/config.js';
 import type { Database, Tx } from '../common/db/index.js';
 import { newId } from './api/entity.js';
+import { SYSTEM } from './assignments.js';
 import { Passwords } from './passwords.js';
 
 export interface ServiceUrls {
@@ -84,7 +86,11 @@ export async function bootstrap(
     for (const [prior, implied] of [[admin, member], [member, reader]]) {
       await tx.insertInto('implied_roles').values({ prior_role_id: prior, implied_role_id: implied }).onConflict((oc) => oc.doNothing()).execute();
     }
-    await tx.insertInto('role_assignments').values({ target_type: 'project', actor_id: user.id, target_id: project.id, role_id: admin }).onConflict((oc) => oc.doNothing()).execute();
+    // as keystone-manage bootstrap: the admin role on the project and on the system (databases made before
+    // system scope get it at their next start)
+    for (const [type, target] of [['project', project.id], [SYSTEM, SYSTEM]]) {
+      await tx.insertInto('role_assignments').values({ target_type: type, actor_id: user.id, target_id: target, role_id: admin }).onConflict((oc) => oc.doNothing()).execute();
+    }
     const region = cfg.identity.region;
     if (!(await tx.selectFrom('regions').select('id').where('id', '=', region).executeTakeFirst())) {
       await tx.insertInto('regions').values({ id: region, description: '', parent_region_id: null, extra: '{}' }).execute();

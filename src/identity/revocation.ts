@@ -15,7 +15,7 @@ export interface Revocable {
   auditIds: string[];
   userId: string;
   projectId?: string;
-  /** the user's domain, the project's domain, the scoped domain */
+  /** the user's domain, the project's domain, the scoped domain; 'system' for a system-scoped token */
   domainIds: string[];
   roleIds: string[];
   appCredId?: string;

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import type { Credentials } from '../common/policy/engine.js';
 import type { Db, Tx } from '../common/db/index.js';
+import { SYSTEM } from './assignments.js';
 import { ensureKeys, keyDirVersion, loadKeys, type SigningKey } from './keys.js';
 import { newEvent, RevocationList, type RevocationEvent, type RevocationMatch } from './revocation.js';
 
@@ -24,6 +25,8 @@ export interface TokenClaims {
   user: NamedInDomain;
   project?: NamedInDomain;
   domain?: Named;
+  /** a system-scoped token, as Keystone's body says it */
+  system?: { all: true };
   /** implied roles included */
   roles: Named[];
   methods: string[];
@@ -123,6 +126,8 @@ export class TokenService {
     const domainIds = [claims.user.domain.id];
     if (claims.project) domainIds.push(claims.project.domain.id);
     if (claims.domain) domainIds.push(claims.domain.id);
+    // no domain has the id 'system' (ids are generated): an event on it reaches system-scoped tokens only
+    if (claims.system) domainIds.push(SYSTEM);
     const revoked = this.revocations.isRevoked({
       auditIds,
       userId: claims.sub,
@@ -138,7 +143,14 @@ export class TokenService {
       auditIds,
       issuedAt: new Date(issuedAt),
       expiresAt: new Date(claims.exp * 1000),
-      credentials: { userId: claims.sub, projectId: claims.project?.id, projectDomainId: claims.project?.domain.id, domainId: claims.domain?.id, roles: claims.roles.map((r) => r.name) },
+      credentials: {
+        userId: claims.sub,
+        projectId: claims.project?.id,
+        projectDomainId: claims.project?.domain.id,
+        domainId: claims.domain?.id,
+        roles: claims.roles.map((r) => r.name),
+        ...(claims.system ? { system: true } : {}),
+      },
     };
   }
 

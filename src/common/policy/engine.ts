@@ -14,6 +14,8 @@ export interface Credentials {
   projectDomainId?: string;
   /** role names, implied roles included (admin implies member implies reader) */
   roles: string[];
+  /** a system-scoped token (Keystone's system_scope:all): the roles hold on the whole cloud */
+  system?: boolean;
 }
 
 /** the resource acted on: its attributes (project_id, shared, ...) */
@@ -27,6 +29,9 @@ export const hasRole =
     c.roles.includes(name);
 
 export const isAdmin: Check = hasRole('admin');
+
+/** the token is system-scoped (oslo.policy's system_scope:all) */
+export const isSystemScoped: Check = (c) => c.system === true;
 
 /** the target belongs to the caller's project */
 export const ownsTarget: Check = (c, t) => c.projectId !== undefined && (t.project_id ?? t.tenant_id) === c.projectId;

@@ -1,7 +1,8 @@
-import { allOf, always, anyOf, hasRole, isAdmin, type Check, type Rules } from './engine.js';
+import { allOf, always, anyOf, hasRole, isAdmin, isSystemScoped, type Check, type Rules } from './engine.js';
 
-// Keystone's default rules (keystone/common/policies), by their names. Keystone's
-// "system scope" has no counterpart here: the admin role stands for it.
+// Keystone's default rules (keystone/common/policies), by their names. The admin
+// role on the system (a system-scoped token) passes wherever `isAdmin` does, and so
+// does, as in Keystone's legacy policy, the admin role on any project or domain.
 
 /** the target is the caller's own user */
 const ownUser: Check = (c, t) => c.userId !== undefined && t.user_id === c.userId;
@@ -14,6 +15,8 @@ const ownProjectDomain: Check = (c, t) => c.projectDomainId !== undefined && t.d
 /** the target user is in the domain the caller's token is scoped to (a membership's other half) */
 const ownUserDomain: Check = (c, t) => c.domainId !== undefined && t.user_domain_id === c.domainId;
 const reader = hasRole('reader');
+/** keystone's SYSTEM_READER (role:reader and system_scope:all), or an admin */
+const systemReader = anyOf(isAdmin, allOf(reader, isSystemScoped));
 const adminOrOwner = anyOf(isAdmin, ownUser);
 
 /** create, update and delete of an entity: admins only */
@@ -79,6 +82,15 @@ export const identityRules: Rules = {
   'identity:list_grants': isAdmin,
   'identity:create_grant': isAdmin,
   'identity:revoke_grant': isAdmin,
+  // grants on the system: keystone's system readers look, admins grant
+  ...Object.fromEntries(
+    (['user', 'group'] as const).flatMap((actor) => [
+      [`identity:check_system_grant_for_${actor}`, systemReader],
+      [`identity:list_system_grants_for_${actor}`, systemReader],
+      [`identity:create_system_grant_for_${actor}`, isAdmin],
+      [`identity:revoke_system_grant_for_${actor}`, isAdmin],
+    ]),
+  ),
 
   'identity:get_region': always,
   'identity:list_regions': always,

@@ -1,6 +1,6 @@
 // /v3/auth/*: issuing, checking and revoking tokens, and what a token may reach.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { grantedTargets } from '../assignments.js';
+import { grantedTargets, heldBy, SYSTEM } from '../assignments.js';
 import { authenticate } from '../authenticate.js';
 import { catalog } from '../catalog.js';
 import { Errors } from '../errors.js';
@@ -22,7 +22,8 @@ async function render(ctx: Ctx, t: ValidatedToken, withCatalog: boolean): Promis
   };
   if (c.project) Object.assign(token, { project: c.project, is_domain: false });
   if (c.domain) token.domain = c.domain;
-  if (c.project || c.domain) {
+  if (c.system) token.system = c.system;
+  if (c.project || c.domain || c.system) {
     token.roles = c.roles;
     if (withCatalog) token.catalog = await catalog(ctx.database.db, c.project?.id);
   }
@@ -80,7 +81,7 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
 
   app.get('/v3/auth/catalog', async (req) => {
     const t = await enforce(ctx, req, 'identity:get_auth_catalog');
-    if (!t.claims.project && !t.claims.domain) throw Errors.forbiddenAction('A scoped token is required to see the catalog.');
+    if (!t.claims.project && !t.claims.domain && !t.claims.system) throw Errors.forbiddenAction('A scoped token is required to see the catalog.');
     return { catalog: await catalog(db, t.claims.project?.id), links: { self: `${baseUrl(req)}/v3/auth/catalog`, previous: null, next: null } };
   });
 
@@ -110,8 +111,10 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
     return { domains: rows.map((d) => present(domainEntity, d, req)), links: { self: `${baseUrl(req)}/v3/auth/domains`, previous: null, next: null } };
   });
 
+  // Keystone: [{"all": true}] when the user, or one of its groups, holds a role on the system
   app.get('/v3/auth/system', async (req) => {
-    await caller(ctx, req);
-    return { system: [], links: { self: `${baseUrl(req)}/v3/auth/system`, previous: null, next: null } };
+    const t = await caller(ctx, req);
+    const held = await db.selectFrom('role_assignments').select('role_id').where('target_type', '=', SYSTEM).where('target_id', '=', SYSTEM).where(heldBy(t.claims.sub)).executeTakeFirst();
+    return { system: held ? [{ all: true }] : [], links: { self: `${baseUrl(req)}/v3/auth/system`, previous: null, next: null } };
   });
 }

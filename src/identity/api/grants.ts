@@ -1,10 +1,11 @@
 // Role grants to users and groups alike (PUT/HEAD/GET/DELETE
 // /v3/{projects,domains}/{t}/{users,groups}/{actor}/roles/{r}), the same
 // inherited to projects (OS-INHERIT: /v3/OS-INHERIT/.../roles/{r}/inherited_to_projects),
+// on the system (/v3/system/{users,groups}/{actor}/roles/{r}: target 'system', as Keystone stores them),
 // a user's projects and the own-password change. (GET /v3/role_assignments: role-assignments.ts.)
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tx } from '../../common/db/index.js';
-import { grantedTargets, type TargetType } from '../assignments.js';
+import { grantedTargets, SYSTEM, type TargetType } from '../assignments.js';
 import { Errors } from '../errors.js';
 import { membersOf } from '../groups.js';
 import { projectsUnder } from '../inherited.js';
@@ -17,15 +18,21 @@ import { checkField, unwrap } from './validate.js';
 import { PROJECT_TAGS, loadTags } from './project-tags.js';
 
 type GrantParams = { Params: { target: string; actor: string; role: string } };
-type Kind = { type: TargetType; actorType: 'user' | 'group'; inherited: boolean };
+type Kind = { type: TargetType | typeof SYSTEM; actorType: 'user' | 'group'; inherited: boolean };
 
-const KINDS = (['project', 'domain'] as const).flatMap((type) =>
-  (['user', 'group'] as const).flatMap((actorType) => [false, true].map((inherited): Kind => ({ type, actorType, inherited }))),
-);
+const ACTORS = ['user', 'group'] as const;
+// the system has no inherited grants (Keystone's are never inherited)
+const KINDS = [
+  ...(['project', 'domain'] as const).flatMap((type) => ACTORS.flatMap((actorType) => [false, true].map((inherited): Kind => ({ type, actorType, inherited })))),
+  ...ACTORS.map((actorType): Kind => ({ type: SYSTEM, actorType, inherited: false })),
+];
 
-/** The token scopes whose roles a grant gave: its target's, or (inherited) the projects it reaches; a domain stands for its projects. */
+/**
+ * The token scopes whose roles a grant gave: its target's, or (inherited) the projects it reaches; a domain stands
+ * for its projects; the system for system-scoped tokens (tokens.ts counts 'system' among their domains).
+ */
 async function scopesOf(tx: Tx, { type, inherited }: Kind, target: string): Promise<RevocationMatch[]> {
-  if (type === 'domain') return [{ domain_id: target }];
+  if (type === 'domain' || type === SYSTEM) return [{ domain_id: target }];
   if (!inherited) return [{ project_id: target }];
   return (await projectsUnder(tx, type, target)).map((project_id) => ({ project_id }));
 }
@@ -37,17 +44,23 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
   for (const kind of KINDS) {
     const { type, actorType, inherited } = kind;
     const flag = inherited ? 1 : 0;
-    const base = `/v3${inherited ? '/OS-INHERIT' : ''}/${type}s/:target/${actorType}s/:actor/roles`;
+    const system = type === SYSTEM;
+    const base = system ? `/v3/system/${actorType}s/:actor/roles` : `/v3${inherited ? '/OS-INHERIT' : ''}/${type}s/:target/${actorType}s/:actor/roles`;
     const tail = inherited ? '/inherited_to_projects' : '';
     const targetTable = type === 'project' ? 'projects' : 'domains';
     const missing = (p: GrantParams['Params']) =>
-      Errors.notFound('role assignment', `${p.role} for ${actorType} ${p.actor} on ${type} ${p.target}${inherited ? ' inherited to projects' : ''}`);
+      Errors.notFound('role assignment', `${p.role} for ${actorType} ${p.actor} on ${system ? 'the system' : `${type} ${p.target}`}${inherited ? ' inherited to projects' : ''}`);
+    // Keystone's own rule names for system grants (identity:create_system_grant_for_user, ...)
+    const ruleOf = (verb: 'check' | 'list' | 'create' | 'revoke') =>
+      system ? `identity:${verb}_system_grant${verb === 'list' ? 's' : ''}_for_${actorType}` : `identity:${verb}_grant${verb === 'list' ? 's' : ''}`;
 
     /** policy first, then the three rows must exist (404 names the missing one) */
-    const resolve = async (req: FastifyRequest<GrantParams>, rule: string) => {
+    const resolve = async (req: FastifyRequest<GrantParams>, verb: Parameters<typeof ruleOf>[0]) => {
+      // the system's routes name no target: it is the one system
+      if (system) req.params.target = SYSTEM;
       const { target, actor, role } = req.params;
-      await enforce(ctx, req, rule, { project_id: type === 'project' ? target : undefined, domain_id: type === 'domain' ? target : undefined, [`${actorType}_id`]: actor });
-      await getRow(db, { table: targetTable, kind: type }, target);
+      await enforce(ctx, req, ruleOf(verb), { project_id: type === 'project' ? target : undefined, domain_id: type === 'domain' ? target : undefined, [`${actorType}_id`]: actor });
+      if (!system) await getRow(db, { table: targetTable, kind: type }, target);
       await getRow(db, { table: `${actorType}s`, kind: actorType }, actor);
       if (role !== undefined) await getRow(db, { table: 'roles', kind: 'role' }, role);
     };
@@ -57,15 +70,18 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
     const grant = (p: GrantParams['Params']) => actorGrants(p.target, p.actor).where('role_id', '=', p.role);
 
     app.put<GrantParams>(`${base}/:role${tail}`, async (req, reply) => {
-      await resolve(req, 'identity:create_grant');
+      await resolve(req, 'create');
       const { target, actor, role } = req.params;
+      if (system && (await db.selectFrom('roles').select('domain_id').where('id', '=', role).executeTakeFirst())?.domain_id) {
+        throw Errors.validation(`Role ${role} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`);
+      }
       await db.insertInto('role_assignments').values({ target_type: type, target_id: target, actor_type: actorType, actor_id: actor, role_id: role, inherited: flag })
         .onConflict((oc) => oc.doNothing()).execute();
       reply.code(204).send();
     });
 
     const check = async (req: FastifyRequest<GrantParams>, reply: { code(n: number): { send(): void } }) => {
-      await resolve(req, 'identity:check_grant');
+      await resolve(req, 'check');
       if (!(await grant(req.params).executeTakeFirst())) throw missing(req.params);
       reply.code(204).send();
     };
@@ -73,7 +89,7 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
     app.get<GrantParams>(`${base}/:role${tail}`, { exposeHeadRoute: false }, check);
 
     app.delete<GrantParams>(`${base}/:role${tail}`, async (req, reply) => {
-      await resolve(req, 'identity:revoke_grant');
+      await resolve(req, 'revoke');
       const { target, actor, role } = req.params;
       const events = await db.transaction().execute(async (tx) => {
         const gone = await tx.deleteFrom('role_assignments').where('target_type', '=', type).where('target_id', '=', target)
@@ -91,7 +107,7 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
     // Keystone lists inherited grants on domains only
     if (inherited && type === 'project') continue;
     app.get<GrantParams>(`${base}${tail}`, async (req) => {
-      await resolve(req, 'identity:list_grants');
+      await resolve(req, 'list');
       const ids = (await actorGrants(req.params.target, req.params.actor).execute()).map((r) => r.role_id);
       const rows = ids.length ? await db.selectFrom('roles').selectAll().where('id', 'in', ids).orderBy('name').execute() : [];
       return { roles: rows.map((r) => present(roleEntity, r, req)), links: { self: `${baseUrl(req)}${req.url.split('?')[0]}`, previous: null, next: null } };

@@ -4,9 +4,10 @@
 // role with the roles it implies, less domain-specific roles (as in tokens).
 // OS-INHERIT: an inherited grant is listed on its domain or project, marked
 // "OS-INHERIT:inherited_to"; in effective mode, once for each project it reaches.
+// System grants: scope {"system": {"all": true}}, filter scope.system=all.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../../common/db/index.js';
-import { heldBy, withImplied } from '../assignments.js';
+import { heldBy, SYSTEM, withImplied } from '../assignments.js';
 import { Errors } from '../errors.js';
 import { holdingOn, projectsUnder } from '../inherited.js';
 import { baseUrl, enforce, queryBool, queryOf, type Ctx } from './context.js';
@@ -20,6 +21,8 @@ const flag = (q: Record<string, string>, name: string) => q[name] !== undefined 
 /** Keystone's refusals of filters that contradict each other (plain ValidationErrors there). */
 function checkFilters(q: Record<string, string>, effective: boolean, inherited: boolean | undefined): void {
   if (q['scope.domain.id'] !== undefined && q['scope.project.id'] !== undefined) throw Errors.badRequest('Specify a domain or project, not both');
+  if (q['scope.system'] && q['scope.domain.id'] !== undefined) throw Errors.badRequest('Specify system or domain, not both');
+  if (q['scope.system'] && q['scope.project.id'] !== undefined) throw Errors.badRequest('Specify system or project, not both');
   if (q['user.id'] !== undefined && q['group.id'] !== undefined) throw Errors.badRequest('Specify a user or group, not both');
   if (effective && q['group.id'] !== undefined) throw Errors.badRequest('Combining effective and group filter will always result in an empty list.');
   if (effective && inherited && q['scope.domain.id'] !== undefined) {
@@ -40,6 +43,8 @@ async function sourceRows(db: Db, q: Record<string, string>, effective: boolean,
   if (userId !== undefined) query = effective ? query.where(heldBy(userId)) : query.where('actor_type', '=', 'user').where('actor_id', '=', userId);
   if (q['group.id'] !== undefined) query = query.where('actor_type', '=', 'group').where('actor_id', '=', q['group.id']);
   if (domainId !== undefined) query = query.where('target_type', '=', 'domain').where('target_id', '=', domainId);
+  // Keystone: 'all' is the only system, any other value filters nothing
+  if (q['scope.system'] === 'all') query = query.where('target_type', '=', SYSTEM);
   if (effective && domainId !== undefined) inherited = false;
   if (projectId !== undefined && (!effective || inherited === false)) query = query.where('target_type', '=', 'project').where('target_id', '=', projectId);
   else if (projectId !== undefined) {
@@ -67,8 +72,6 @@ export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
     checkFilters(q, effective, inherited);
     const base = baseUrl(req);
     const links = { self: `${base}/v3/role_assignments`, previous: null, next: null };
-    // no system grants exist here: that filter matches nothing
-    if (q['scope.system'] !== undefined) return { role_assignments: [], links };
 
     const userId = q['user.id'];
     const roleFilter = q['role.id'];
@@ -118,13 +121,15 @@ export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
       const scopeType = spread ? 'project' : r.target_type;
       const inheritedTo = r.inherited === 1 ? { 'OS-INHERIT:inherited_to': 'projects' } : {};
       for (const targetId of where) {
-        const target = scopeType === 'project' ? await named('projects', targetId) : names ? (domains.get(targetId) ?? { id: targetId }) : { id: targetId };
+        const target = scopeType === SYSTEM ? { all: true }
+          : scopeType === 'project' ? await named('projects', targetId)
+          : names ? (domains.get(targetId) ?? { id: targetId }) : { id: targetId };
         for (const roleId of effective ? await rolesOf(r.role_id) : [r.role_id]) {
           if (roleFilter !== undefined && roleId !== roleFilter) continue;
           for (const h of holders) {
             // the grant an entry comes from: the group's when received through a membership
             const actor = 'group' in h ? `groups/${h.group}` : h.via ? `groups/${h.via}` : `users/${h.user}`;
-            const grant = `${r.target_type}s/${r.target_id}/${actor}/roles/${r.role_id}`;
+            const grant = `${r.target_type === SYSTEM ? SYSTEM : `${r.target_type}s/${r.target_id}`}/${actor}/roles/${r.role_id}`;
             const entryLinks: Out = { assignment: r.inherited === 1 ? `${base}/v3/OS-INHERIT/${grant}/inherited_to_projects` : `${base}/v3/${grant}` };
             if ('user' in h && h.via) entryLinks.membership = `${base}/v3/groups/${h.via}/users/${h.user}`;
             out.push({
