@@ -86,7 +86,7 @@ export class TokenService {
     this.keysVersion = v;
   }
 
-  async issue(t: NewToken, now = Date.now()): Promise<{ token: string; claims: TokenClaims }> {
+  async issue(t: NewToken, now = Date.now()): Promise<{ token: string; claims: TokenClaims; validated: ValidatedToken | null }> {
     this.reloadKeys();
     const key = this.keys[this.keys.length - 1];
     const iat = now / 1000;
@@ -95,7 +95,8 @@ export class TokenService {
     const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })
       .sign(key.privateKey);
-    return { token, claims };
+    // what validate() would answer, without verifying the signature just made (a verify per issue)
+    return { token, claims, validated: this.describe(claims, now) };
   }
 
   /** The token's claims when it is genuine, unexpired and unrevoked; null otherwise. */
@@ -120,6 +121,11 @@ export class TokenService {
     } catch {
       return null;
     }
+    return this.describe(claims, now);
+  }
+
+  /** What validation answers for claims whose signature is known good: null when expired or revoked. */
+  private describe(claims: TokenClaims, now: number): ValidatedToken | null {
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now) return null;
     const issuedAt = claims.iat * 1000;
     const auditIds = claims.parent ? [claims.jti, claims.parent] : [claims.jti];

@@ -41,8 +41,7 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
 
   app.post('/v3/auth/tokens', async (req, reply) => {
     const wanted = await authenticate(db, ctx.passwords, ctx.tokens, req.body);
-    const { token } = await ctx.tokens.issue(wanted);
-    const t = await ctx.tokens.validate(token);
+    const { token, validated: t } = await ctx.tokens.issue(wanted);
     if (!t) throw Errors.internal();
     reply.code(201).header('X-Subject-Token', token);
     return render(ctx, t, !noCatalog(req));
