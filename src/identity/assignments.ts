@@ -15,11 +15,14 @@ export const SYSTEM = 'system';
 /** The closure of `roleIds` under implication. */
 export async function withImplied(db: Db | Tx, roleIds: Iterable<string>): Promise<Set<string>> {
   const all = new Set(roleIds);
+  if (!all.size) return all;
+  // the rules are a handful of rows: one read, then the closure in memory (was a query per level)
+  const rules = await db.selectFrom('implied_roles').select(['prior_role_id', 'implied_role_id']).execute();
   let frontier = [...all];
   // bounded by the number of roles; a cycle ends because nothing new is found
   while (frontier.length) {
-    const rows = await db.selectFrom('implied_roles').select('implied_role_id').where('prior_role_id', 'in', frontier).execute();
-    frontier = rows.map((r) => r.implied_role_id).filter((id) => !all.has(id));
+    const from = new Set(frontier);
+    frontier = rules.filter((r) => from.has(r.prior_role_id) && !all.has(r.implied_role_id)).map((r) => r.implied_role_id);
     for (const id of frontier) all.add(id);
   }
   return all;

@@ -123,17 +123,20 @@ function systemScope(v: unknown): Scope {
 }
 
 async function projectScope(db: Db, ref: Body): Promise<Scope> {
+  // the project with its domain in one read (this is on every token issue)
+  const withDomain = db
+    .selectFrom('projects as p')
+    .innerJoin('domains as d', 'd.id', 'p.domain_id')
+    .select(['p.id', 'p.name', 'p.enabled', 'd.id as domain_id', 'd.name as domain_name', 'd.enabled as domain_enabled']);
   let p;
-  if (ref.id !== undefined) p = await db.selectFrom('projects').selectAll().where('id', '=', str(ref.id, 'scope.project.id')).executeTakeFirst();
+  if (ref.id !== undefined) p = await withDomain.where('p.id', '=', str(ref.id, 'scope.project.id')).executeTakeFirst();
   else {
     const name = str(ref.name, 'scope.project.name');
     const d = await findDomain(db, obj(ref.domain, 'scope.project.domain'), 'scope.project.domain');
-    p = d ? await db.selectFrom('projects').selectAll().where('domain_id', '=', d.id).where('name', '=', name).executeTakeFirst() : undefined;
+    p = d ? await withDomain.where('p.domain_id', '=', d.id).where('p.name', '=', name).executeTakeFirst() : undefined;
   }
-  if (!p || !p.enabled) throw fail();
-  const d = await db.selectFrom('domains').selectAll().where('id', '=', p.domain_id).executeTakeFirst();
-  if (!d?.enabled) throw fail();
-  return { project: { id: p.id, name: p.name, domain: { id: d.id, name: d.name } } };
+  if (!p || !p.enabled || !p.domain_enabled) throw fail();
+  return { project: { id: p.id, name: p.name, domain: { id: p.domain_id, name: p.domain_name } } };
 }
 
 async function scopeOf(db: Db, auth: Body, who: Identified): Promise<Scope> {

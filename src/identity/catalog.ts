@@ -38,19 +38,24 @@ export async function projectEndpointIds(db: Db, projectId: string): Promise<Set
  * [endpoint_filter] return_all_endpoints_if_no_filter, its default).
  */
 export async function catalog(db: Db, projectId?: string): Promise<CatalogEntry[]> {
-  let services = await db.selectFrom('services').selectAll().where('enabled', '=', 1).orderBy('type').execute();
-  let endpoints = await db.selectFrom('endpoints').selectAll().where('enabled', '=', 1).orderBy('id').execute();
+  // services and their enabled endpoints in one read (this is in every token answer)
+  const rows = await db
+    .selectFrom('services as s')
+    .leftJoin('endpoints as e', (j) => j.onRef('e.service_id', '=', 's.id').on('e.enabled', '=', 1))
+    .select(['s.id as sid', 's.type', 's.name', 'e.id as eid', 'e.interface', 'e.region_id', 'e.url'])
+    .where('s.enabled', '=', 1)
+    .orderBy('s.type')
+    .orderBy('s.id')
+    .orderBy('e.id')
+    .execute();
   const only = projectId === undefined ? new Set<string>() : await projectEndpointIds(db, projectId);
-  if (only.size) {
-    endpoints = endpoints.filter((e) => only.has(e.id));
-    services = services.filter((s) => endpoints.some((e) => e.service_id === s.id));
+  const out: CatalogEntry[] = [];
+  for (const r of rows) {
+    let entry = out[out.length - 1];
+    if (entry?.id !== r.sid) out.push((entry = { type: r.type, name: r.name, id: r.sid, endpoints: [] }));
+    if (r.eid === null || (only.size && !only.has(r.eid))) continue;
+    entry.endpoints.push({ id: r.eid, interface: r.interface!, region: r.region_id, region_id: r.region_id, url: r.url! });
   }
-  return services.map((s) => ({
-    type: s.type,
-    name: s.name,
-    id: s.id,
-    endpoints: endpoints
-      .filter((e) => e.service_id === s.id)
-      .map((e) => ({ id: e.id, interface: e.interface, region: e.region_id, region_id: e.region_id, url: e.url })),
-  }));
+  // with endpoint groups in force, a service left without endpoints is not shown
+  return only.size ? out.filter((e) => e.endpoints.length) : out;
 }

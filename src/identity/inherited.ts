@@ -25,9 +25,9 @@ export const below = (db: Q, roots: Ids) =>
     .select('id');
 
 /** The projects above a project, nearest first (none for a top-level or unknown project). */
-export async function ancestorsOf(db: Q, projectId: string): Promise<string[]> {
+export async function ancestorsOf(db: Q, projectId: string, parentId?: string | null): Promise<string[]> {
   const out: string[] = [];
-  let parent = (await db.selectFrom('projects').select('parent_id').where('id', '=', projectId).executeTakeFirst())?.parent_id;
+  let parent = parentId !== undefined ? parentId : (await db.selectFrom('projects').select('parent_id').where('id', '=', projectId).executeTakeFirst())?.parent_id;
   while (parent && !out.includes(parent)) {
     out.push(parent);
     parent = (await db.selectFrom('projects').select('parent_id').where('id', '=', parent).executeTakeFirst())?.parent_id;
@@ -55,9 +55,9 @@ export const inheritedOnto = (project: { domain_id: string }, ancestors: readonl
 
 /** A role_assignments condition: the grants holding on a project, direct and inherited; null for an unknown project. */
 export async function holdingOn(db: Q, projectId: string) {
-  const project = await db.selectFrom('projects').select('domain_id').where('id', '=', projectId).executeTakeFirst();
+  const project = await db.selectFrom('projects').select(['domain_id', 'parent_id']).where('id', '=', projectId).executeTakeFirst();
   if (!project) return null;
-  const onto = inheritedOnto(project, await ancestorsOf(db, projectId));
+  const onto = inheritedOnto(project, await ancestorsOf(db, projectId, project.parent_id));
   return (eb: ExpressionBuilder<Schema, 'role_assignments'>) =>
     eb.or([eb.and([eb('target_type', '=', 'project'), eb('target_id', '=', projectId), eb('inherited', '=', 0)]), onto(eb)]);
 }

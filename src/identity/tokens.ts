@@ -1,10 +1,15 @@
 // Tokens are compact JWS (EdDSA, Ed25519) whose payload holds everything a
 // validation needs, so validating is: the signature, the expiry, then the
-// in-memory revocation list. No database access on that path.
+// in-memory revocation list. No database access on that path. A signature
+// already verified is remembered for a few minutes (keyed digest of the whole
+// token, as keystonemiddleware caches validations), so a token presented again
+// and again costs an HMAC, not an Ed25519 verify; expiry and revocation are
+// still checked every time.
 import { randomBytes } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import type { Credentials } from '../common/policy/engine.js';
 import type { Db, Tx } from '../common/db/index.js';
+import { VerifiedSecrets } from '../common/verified-secrets.js';
 import { SYSTEM } from './assignments.js';
 import { ensureKeys, keyDirVersion, loadKeys, type SigningKey } from './keys.js';
 import { newEvent, RevocationList, type RevocationEvent, type RevocationMatch } from './revocation.js';
@@ -59,6 +64,8 @@ export const auditId = (): string => randomBytes(16).toString('base64url');
 export class TokenService {
   private keys: SigningKey[] = [];
   private keysVersion = -2;
+  /** signatures verified lately, by (kid, token); forgotten when the keys change */
+  private verifiedSignatures = new VerifiedSecrets(5 * 60 * 1000, 8192);
   readonly revocations: RevocationList;
 
   private constructor(
@@ -84,6 +91,7 @@ export class TokenService {
     const keys = loadKeys(this.dataDir);
     if (keys.length) this.keys = keys;
     this.keysVersion = v;
+    this.verifiedSignatures.clear();
   }
 
   async issue(t: NewToken, now = Date.now()): Promise<{ token: string; claims: TokenClaims; validated: ValidatedToken | null }> {
@@ -116,8 +124,13 @@ export class TokenService {
     }
     let claims: TokenClaims;
     try {
-      const { payload } = await compactVerify(token, key.publicKey, { algorithms: ['EdDSA'] });
-      claims = JSON.parse(new TextDecoder().decode(payload)) as TokenClaims;
+      if (this.verifiedSignatures.has([key.kid, token], now)) {
+        claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as TokenClaims;
+      } else {
+        const { payload } = await compactVerify(token, key.publicKey, { algorithms: ['EdDSA'] });
+        claims = JSON.parse(new TextDecoder().decode(payload)) as TokenClaims;
+        this.verifiedSignatures.remember([key.kid, token], now);
+      }
     } catch {
       return null;
     }

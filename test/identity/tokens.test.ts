@@ -101,6 +101,21 @@ for (const backend of backends()) {
         assert.ok(await id.server.tokens.validate(tok));
       });
 
+      await t.test('a signature verified once is remembered for that exact token only; expiry and revocation still apply', async () => {
+        const tok = await id.login({ user: 'u1', password: 'pw-u1', project: 'p1' });
+        assert.ok(await id.server.tokens.validate(tok)); // verified, remembered
+        assert.ok(await id.server.tokens.validate(tok)); // remembered
+        const [h, p, sig] = parts(tok);
+        const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+        // the remembered signature does not carry over to a changed payload or signature
+        assert.equal(await id.server.tokens.validate(`${h}.${b64({ ...claims, roles: [{ id: 'x', name: 'admin' }] })}.${sig}`), null);
+        assert.equal(await id.server.tokens.validate(`${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`), null);
+        // nor past the token's expiry
+        assert.equal(await id.server.tokens.validate(tok, (claims.exp + 1) * 1000), null);
+        assert.equal((await id.call('DELETE', '/v3/auth/tokens', undefined, { 'x-auth-token': admin, 'x-subject-token': tok })).status, 204);
+        assert.equal(await id.server.tokens.validate(tok), null);
+      });
+
       await t.test('expired tokens are refused', async () => {
         const { token } = await id.server.tokens.issue({ sub: s.userId, user: { id: s.userId, name: 'u1', domain: { id: 'default', name: 'Default' } }, roles: [], methods: ['password'] }, Date.now() - 2 * 3600_000);
         assert.equal(await id.server.tokens.validate(token), null);
