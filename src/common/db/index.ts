@@ -69,8 +69,17 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SQLite.Database
 }
 
 /** Runs the versioned migrations; safe to call at every start and from several servers. */
-export async function migrate(database: Database): Promise<void> {
-  const provider = { getMigrations: async (): Promise<Record<string, Migration>> => migrations };
+export async function migrate(database: Database, all: Record<string, Migration> = migrations): Promise<void> {
+  // Kysely runs PostgreSQL's migrations in a transaction but not SQLite's, though SQLite's DDL is
+  // transactional too: each migration is made all-or-nothing there as well, so a crash inside one
+  // (0007 rebuilds role_assignments: copy, drop, rename) cannot leave half a schema or lose rows.
+  const atomic = Object.fromEntries(
+    Object.entries(all).map(([name, m]): [string, Migration] => [
+      name,
+      { up: (db) => (db.isTransaction ? m.up(db) : db.transaction().execute((tx) => m.up(tx))) },
+    ]),
+  );
+  const provider = { getMigrations: async (): Promise<Record<string, Migration>> => atomic };
   const migrator = new Migrator({ db: database.db, provider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
