@@ -86,9 +86,12 @@ export async function bootstrap(
     for (const [prior, implied] of [[admin, member], [member, reader]]) {
       await tx.insertInto('implied_roles').values({ prior_role_id: prior, implied_role_id: implied }).onConflict((oc) => oc.doNothing()).execute();
     }
-    // as keystone-manage bootstrap: the admin role on the project and on the system (databases made before
-    // system scope get it at their next start)
-    for (const [type, target] of [['project', project.id], [SYSTEM, SYSTEM]]) {
+    // as keystone-manage bootstrap: the admin role on the project and on the system. The system grant
+    // is made once: with the admin user, or for a database made before system scope (no system grant
+    // at all yet); an operator who later revokes it does not get it back at the next start.
+    const grants: Array<[string, string]> = [['project', project.id]];
+    if (created || !(await tx.selectFrom('role_assignments').select('role_id').where('target_type', '=', SYSTEM).executeTakeFirst())) grants.push([SYSTEM, SYSTEM]);
+    for (const [type, target] of grants) {
       await tx.insertInto('role_assignments').values({ target_type: type, actor_id: user.id, target_id: target, role_id: admin }).onConflict((oc) => oc.doNothing()).execute();
     }
     const region = cfg.identity.region;

@@ -31,3 +31,29 @@ export async function dropDomainGroups(tx: Tx, domainId: string): Promise<Revoca
   await tx.deleteFrom('groups').where('domain_id', '=', domainId).execute();
   return revoke;
 }
+
+/**
+ * What revokes the tokens that a change to a role (its deletion, or one of its implication
+ * rules removed) can make wrong. Tokens list global roles only: for a global role, an event
+ * on its id is enough; a domain-specific role appears in no token, only the global roles it
+ * implies do, so the users holding it, or a role implying it, directly or through a group, lose
+ * their tokens (a global role cannot imply a domain's, so those roles are all domain roles).
+ */
+export async function roleChangeRevocations(tx: Tx, roleId: string): Promise<RevocationMatch[]> {
+  const role = await tx.selectFrom('roles').select('domain_id').where('id', '=', roleId).executeTakeFirst();
+  if (!role?.domain_id) return [{ role_id: roleId }];
+  const rules = await tx.selectFrom('implied_roles').select(['prior_role_id', 'implied_role_id']).execute();
+  const roles = new Set([roleId]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rules) {
+      if (!roles.has(r.implied_role_id) || roles.has(r.prior_role_id)) continue;
+      roles.add(r.prior_role_id);
+      grew = true;
+    }
+  }
+  const holders = await tx.selectFrom('role_assignments').select(['actor_type', 'actor_id']).distinct().where('role_id', 'in', [...roles]).execute();
+  const users = new Set(holders.filter((h) => h.actor_type === 'user').map((h) => h.actor_id));
+  for (const u of await membersOf(tx, holders.filter((h) => h.actor_type === 'group').map((h) => h.actor_id))) users.add(u);
+  return [...users].map((user_id) => ({ user_id }));
+}

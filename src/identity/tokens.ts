@@ -176,7 +176,9 @@ export class TokenService {
   /** Records revocations in the caller's transaction; call remember() with the result once it committed. */
   async record(tx: Tx | Db, matches: RevocationMatch[]): Promise<RevocationEvent[]> {
     const events = matches.map((m) => newEvent(m));
-    if (events.length) await tx.insertInto('revocation_events').values(events).execute();
+    // in slices: one statement for thousands of events (a large group's members) would pass
+    // SQLite's and PostgreSQL's limits on bound values
+    for (let i = 0; i < events.length; i += 500) await tx.insertInto('revocation_events').values(events.slice(i, i + 500)).execute();
     return events;
   }
 

@@ -59,6 +59,34 @@ for (const backend of backends()) {
         assert.equal((await call('DELETE', `/v3/roles/${auditor}/implies/${viewer}`)).status, 404);
       });
 
+      await t.test('a domain role: tokens that got global roles through it are revoked when its rule or the role goes', async () => {
+        const d = (await call('POST', '/v3/domains', { domain: { name: 'rdom' } })).body.domain.id as string;
+        const dp = (await call('POST', '/v3/projects', { project: { name: 'rp', domain_id: d } })).body.project.id as string;
+        const dr = await role('d-auditor', d);
+        const member = (await call('GET', '/v3/roles?name=member')).body.roles[0].id as string;
+        assert.equal((await call('PUT', `/v3/roles/${dr}/implies/${member}`)).status, 201);
+        // granted outside its domain: refused, as Keystone's DomainSpecificRoleMismatch
+        const mismatch = await call('PUT', `/v3/projects/${p}/users/${u}/roles/${dr}`);
+        assert.equal(mismatch.status, 403);
+        assert.match(mismatch.body.error.message, /must be in the same domain as the role/);
+        assert.equal((await call('PUT', `/v3/projects/${dp}/users/${u}/roles/${dr}`)).status, 204);
+        const scoped = async () => {
+          const r = await id.call('POST', '/v3/auth/tokens', { auth: { identity: { methods: ['password'], password: { user: { id: u, password: 'pw-iu' } } }, scope: { project: { id: dp } } } });
+          return r;
+        };
+        const first = await scoped();
+        assert.equal(first.status, 201, JSON.stringify(first.body));
+        assert.deepEqual(first.body.token.roles.map((r: any) => r.name).sort(), ['member', 'reader']);
+        assert.equal((await call('DELETE', `/v3/roles/${dr}/implies/${member}`)).status, 204);
+        assert.equal(await id.server.tokens.validate(first.headers.get('x-subject-token')!), null, 'the rule is gone: so is the token it gave member to');
+        assert.equal((await scoped()).status, 401);
+        assert.equal((await call('PUT', `/v3/roles/${dr}/implies/${member}`)).status, 201);
+        const second = await scoped();
+        assert.equal(second.status, 201);
+        assert.equal((await call('DELETE', `/v3/roles/${dr}`)).status, 204);
+        assert.equal(await id.server.tokens.validate(second.headers.get('x-subject-token')!), null, 'the role is gone: so is the token');
+      });
+
       await t.test("refused as Keystone refuses, nothing changes", async () => {
         const d = (await call('POST', '/v3/domains', { domain: { name: 'idom' } })).body.domain.id as string;
         const local1 = await role('local1', d);

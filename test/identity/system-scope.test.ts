@@ -66,6 +66,14 @@ for (const backend of backends()) {
         assert.equal((await systemRows()).length, 1);
         const r = await id.call('GET', '/v3/auth/tokens', undefined, { ...h, 'x-subject-token': await adminToken(SYSTEM) });
         assert.deepEqual(r.body.token.roles.map((x: any) => x.name), ['admin', 'member', 'reader']);
+        // once system scope is in use, a grant the operator took away stays away
+        const [own] = await systemRows();
+        await db.insertInto('role_assignments').values({ ...own, actor_id: 'someone-else' }).execute();
+        await db.deleteFrom('role_assignments').where('target_type', '=', 'system').where('actor_id', '=', own.actor_id).execute();
+        await bootstrap(id.database, id.cfg, urls);
+        assert.deepEqual((await systemRows()).map((x) => x.actor_id), ['someone-else']);
+        await db.deleteFrom('role_assignments').where('target_type', '=', 'system').execute();
+        await db.insertInto('role_assignments').values(own).execute();
       });
 
       await t.test('user grants: PUT, HEAD, GET, list, DELETE, 404s, a domain role is refused', async () => {

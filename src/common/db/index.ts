@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type Migration, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import { migrations } from './migrations.js';
 import type { Schema } from './schema.js';
@@ -37,7 +37,7 @@ export async function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Schema>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
@@ -68,18 +68,27 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SQLite.Database
   });
 }
 
-/** Runs the versioned migrations; safe to call at every start and from several servers. */
+/**
+ * SQLite's DDL is transactional, but Kysely's SQLite adapter says it is not, so its migrator would
+ * run SQLite's migrations, and record them, outside any transaction. Saying so makes each run of
+ * pending migrations all-or-nothing, with their records, as on PostgreSQL: a crash inside 0007's
+ * table rebuild (copy, drop, rename) can neither lose rows nor leave a migration done but unrecorded.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TransactionalDdlSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/** Runs the versioned migrations (all pending ones in one transaction); safe to call at every start and from several servers. */
 export async function migrate(database: Database, all: Record<string, Migration> = migrations): Promise<void> {
-  // Kysely runs PostgreSQL's migrations in a transaction but not SQLite's, though SQLite's DDL is
-  // transactional too: each migration is made all-or-nothing there as well, so a crash inside one
-  // (0007 rebuilds role_assignments: copy, drop, rename) cannot leave half a schema or lose rows.
-  const atomic = Object.fromEntries(
-    Object.entries(all).map(([name, m]): [string, Migration] => [
-      name,
-      { up: (db) => (db.isTransaction ? m.up(db) : db.transaction().execute((tx) => m.up(tx))) },
-    ]),
-  );
-  const provider = { getMigrations: async (): Promise<Record<string, Migration>> => atomic };
+  const provider = { getMigrations: async (): Promise<Record<string, Migration>> => all };
   const migrator = new Migrator({ db: database.db, provider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

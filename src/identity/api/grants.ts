@@ -72,8 +72,14 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
     app.put<GrantParams>(`${base}/:role${tail}`, async (req, reply) => {
       await resolve(req, 'create');
       const { target, actor, role } = req.params;
-      if (system && (await db.selectFrom('roles').select('domain_id').where('id', '=', role).executeTakeFirst())?.domain_id) {
+      const roleDomain = (await db.selectFrom('roles').select('domain_id').where('id', '=', role).executeTakeFirst())?.domain_id;
+      if (system && roleDomain) {
         throw Errors.validation(`Role ${role} is a domain-specific role. Unable to use a domain-specific role in a system assignment.`);
+      }
+      if (roleDomain && !system) {
+        // as Keystone (DomainSpecificRoleMismatch): a domain's role is granted within that domain only
+        const targetDomain = type === 'domain' ? target : (await db.selectFrom('projects').select('domain_id').where('id', '=', target).executeTakeFirst())?.domain_id;
+        if (targetDomain !== roleDomain) throw Errors.forbiddenAction(`${type}: ${target} must be in the same domain as the role: ${role}.`);
       }
       await db.insertInto('role_assignments').values({ target_type: type, target_id: target, actor_type: actorType, actor_id: actor, role_id: role, inherited: flag })
         .onConflict((oc) => oc.doNothing()).execute();

@@ -6,6 +6,7 @@ import type { Db } from '../../common/db/index.js';
 import { Errors } from '../errors.js';
 import { baseUrl, enforce, type Ctx } from './context.js';
 import { getRow, type Row } from './entity.js';
+import { roleChangeRevocations } from '../groups.js';
 
 /** keystone's [assignment] prohibited_implied_role default: nothing may imply admin */
 const PROHIBITED_IMPLIED = ['admin'];
@@ -74,9 +75,10 @@ export function registerImpliedRoles(app: FastifyInstance, ctx: Ctx): void {
   app.delete<Pair>(path, async (req, reply) => {
     const [prior, implied] = await show(req, 'identity:delete_implied_role');
     const events = await db.transaction().execute(async (tx) => {
+      // tokens list the roles they were issued with: those that got the implied role through this rule go
+      const revoke = await roleChangeRevocations(tx, prior.id);
       await tx.deleteFrom('implied_roles').where('prior_role_id', '=', prior.id).where('implied_role_id', '=', implied.id).execute();
-      // tokens list the roles they were issued with: those carrying the prior role may carry the implied one too
-      return ctx.tokens.record(tx, [{ role_id: prior.id }]);
+      return ctx.tokens.record(tx, revoke);
     });
     ctx.tokens.remember(events);
     reply.code(204).send();

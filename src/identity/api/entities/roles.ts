@@ -1,5 +1,6 @@
 // Roles: global (domain_id null) or of one domain; deleting one revokes the tokens that carry it.
 import type { Entity } from '../entity.js';
+import { roleChangeRevocations } from '../../groups.js';
 import { requireDomain } from './resource.js';
 
 export const roleEntity: Entity = {
@@ -29,8 +30,8 @@ export const roleEntity: Entity = {
     if (v.options !== undefined) set.options = JSON.stringify(v.options);
     return { set };
   },
-  async remove(_h, row) {
-    // grants and implication rules go with the row (foreign keys cascade)
-    return [{ role_id: row.id }];
+  async remove({ tx }, row) {
+    // grants and implication rules go with the row (foreign keys cascade); whose tokens go with it
+    return roleChangeRevocations(tx, row.id);
   },
 };
