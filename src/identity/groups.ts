@@ -1,12 +1,12 @@
 // What a group's removal takes with it, and whose tokens it revokes: shared by
 // DELETE /v3/groups/{id} and a domain's deletion.
-import type { Tx } from '../common/db/index.js';
+import type { Db, Tx } from '../common/db/index.js';
 import type { RevocationMatch } from './revocation.js';
 
-/** The members of some groups (each once). */
-export async function membersOf(tx: Tx, groupIds: string[]): Promise<string[]> {
+/** The members of some groups (each once, in id order). */
+export async function membersOf(tx: Db | Tx, groupIds: string[]): Promise<string[]> {
   if (!groupIds.length) return [];
-  const rows = await tx.selectFrom('user_group_membership').select('user_id').distinct().where('group_id', 'in', groupIds).execute();
+  const rows = await tx.selectFrom('user_group_membership').select('user_id').distinct().where('group_id', 'in', groupIds).orderBy('user_id').execute();
   return rows.map((r) => r.user_id);
 }
 

@@ -130,30 +130,22 @@ WS="$TMP/workspace"
 tempest init --workspace-path "$TMP/workspaces.yaml" "$WS" >"$TMP/init.out" 2>&1 || { cat "$TMP/init.out" >&2; die "tempest init"; }
 ACCOUNTS="$WS/etc/accounts.yaml"
 : >"$ACCOUNTS"
-for i in $(seq 1 8); do
-  pid=$(project_id "tempest-member-$i"); [ -n "$pid" ] || die "project tempest-member-$i missing"
+# one accounts.yaml entry: tempest-<kind>-<n>, in its own project, with one role
+account() {
+  local name="tempest-$1-$2" pid
+  pid=$(project_id "$name"); [ -n "$pid" ] || die "project $name missing"
   cat >>"$ACCOUNTS" <<EOF
-- username: tempest-member-$i
-  project_name: tempest-member-$i
+- username: $name
+  project_name: $name
   project_id: $pid
-  password: pw-member-$i
+  password: pw-$1-$2
   domain_name: Default
   roles:
-  - member
+  - $3
 EOF
-done
-for i in $(seq 1 3); do
-  pid=$(project_id "tempest-admin-$i"); [ -n "$pid" ] || die "project tempest-admin-$i missing"
-  cat >>"$ACCOUNTS" <<EOF
-- username: tempest-admin-$i
-  project_name: tempest-admin-$i
-  project_id: $pid
-  password: pw-admin-$i
-  domain_name: Default
-  roles:
-  - admin
-EOF
-done
+}
+for i in $(seq 1 8); do account member "$i" member; done
+for i in $(seq 1 3); do account admin "$i" admin; done
 
 PUBLIC_NETWORK_ID=$(os network create -f value -c id --external --provider-network-type flat \
   --provider-physical-network public public)

@@ -7,7 +7,7 @@ import { effectiveRoles } from '../assignments.js';
 import type { ApplicationCredentialRow } from '../db/schema.js';
 import { Errors } from '../errors.js';
 import type { Named } from '../tokens.js';
-import { baseUrl, enforce, queryOf, type Ctx } from './context.js';
+import { baseUrl, enforce, queryOf, type Ctx, listLinks } from './context.js';
 import { dbError, getRow, newId, type Entity } from './entity.js';
 import { isObject, unwrap, validate, type Fields } from './validate.js';
 
@@ -100,7 +100,7 @@ export function registerAppCreds(app: FastifyInstance, ctx: Ctx): void {
     const name = queryOf(req).name;
     if (name !== undefined) q = q.where('name', '=', name);
     const rows = await q.orderBy('id').execute();
-    return { application_credentials: rows.map((r) => show(r, req)), links: { self: `${baseUrl(req)}/v3/users/${req.params.user}/application_credentials`, previous: null, next: null } };
+    return { application_credentials: rows.map((r) => show(r, req)), links: listLinks(req) };
   });
 
   const find = async (req: FastifyRequest<P>, rule: string) => {

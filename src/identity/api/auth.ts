@@ -6,9 +6,8 @@ import { catalog } from '../catalog.js';
 import { Errors } from '../errors.js';
 import type { ValidatedToken } from '../tokens.js';
 import { domainEntity, projectEntity } from './entities/resource.js';
-import { present } from './entity.js';
-import { DOMAIN_TAGS, PROJECT_TAGS, loadTags } from './project-tags.js';
-import { baseUrl, caller, enforce, keystoneTime, queryBool, queryOf, tokenIn, type Ctx } from './context.js';
+import { presentAll } from './entity.js';
+import { baseUrl, caller, enforce, keystoneTime, queryBool, queryOf, tokenIn, type Ctx, listLinks } from './context.js';
 
 /** The token body Keystone answers with. */
 async function render(ctx: Ctx, t: ValidatedToken, withCatalog: boolean): Promise<Record<string, unknown>> {
@@ -81,39 +80,28 @@ export function registerAuth(app: FastifyInstance, ctx: Ctx): void {
   app.get('/v3/auth/catalog', async (req) => {
     const t = await enforce(ctx, req, 'identity:get_auth_catalog');
     if (!t.claims.project && !t.claims.domain && !t.claims.system) throw Errors.forbiddenAction('A scoped token is required to see the catalog.');
-    return { catalog: await catalog(db, t.claims.project?.id), links: { self: `${baseUrl(req)}/v3/auth/catalog`, previous: null, next: null } };
+    return { catalog: await catalog(db, t.claims.project?.id), links: listLinks(req) };
   });
 
-  app.get('/v3/auth/projects', async (req) => {
-    const t = await enforce(ctx, req, 'identity:get_auth_projects');
-    const rows = await db
-      .selectFrom('projects')
-      .selectAll()
-      .where('enabled', '=', 1)
-      .where('id', 'in', grantedTargets(db, t.claims.sub, 'project'))
-      .orderBy('id')
-      .execute();
-    await loadTags(db, PROJECT_TAGS, rows);
-    return { projects: rows.map((p) => present(projectEntity, p, req)), links: { self: `${baseUrl(req)}/v3/auth/projects`, previous: null, next: null } };
-  });
-
-  app.get('/v3/auth/domains', async (req) => {
-    const t = await enforce(ctx, req, 'identity:get_auth_domains');
-    const rows = await db
-      .selectFrom('domains')
-      .selectAll()
-      .where('enabled', '=', 1)
-      .where('id', 'in', grantedTargets(db, t.claims.sub, 'domain'))
-      .orderBy('id')
-      .execute();
-    await loadTags(db, DOMAIN_TAGS, rows);
-    return { domains: rows.map((d) => present(domainEntity, d, req)), links: { self: `${baseUrl(req)}/v3/auth/domains`, previous: null, next: null } };
-  });
+  // the enabled projects and domains where the user holds a role (its own, its groups', inherited)
+  for (const e of [projectEntity, domainEntity]) {
+    app.get(`/v3/auth/${e.plural}`, async (req) => {
+      const t = await enforce(ctx, req, `identity:get_auth_${e.plural}`);
+      const rows = await db
+        .selectFrom(e.table as 'projects')
+        .selectAll()
+        .where('enabled', '=', 1)
+        .where('id', 'in', grantedTargets(db, t.claims.sub, e.singular as 'project' | 'domain'))
+        .orderBy('id')
+        .execute();
+      return { [e.plural]: await presentAll(e, db, rows, req), links: listLinks(req) };
+    });
+  }
 
   // Keystone: [{"all": true}] when the user, or one of its groups, holds a role on the system
   app.get('/v3/auth/system', async (req) => {
     const t = await caller(ctx, req);
     const held = await db.selectFrom('role_assignments').select('role_id').where('target_type', '=', SYSTEM).where('target_id', '=', SYSTEM).where(heldBy(t.claims.sub)).executeTakeFirst();
-    return { system: held ? [{ all: true }] : [], links: { self: `${baseUrl(req)}/v3/auth/system`, previous: null, next: null } };
+    return { system: held ? [{ all: true }] : [], links: listLinks(req) };
   });
 }

@@ -54,6 +54,9 @@ export function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${host}`;
 }
 
+/** the links of a list answer: the request's own path (Keystone does not page) */
+export const listLinks = (req: FastifyRequest) => ({ self: `${baseUrl(req)}${req.url.split('?')[0]}`, previous: null, next: null });
+
 /** a time as Keystone writes it: microseconds and Z ("2015-11-09T01:42:57.000000Z") */
 export const keystoneTime = (d: Date): string => `${d.toISOString().slice(0, 23)}000Z`;
 

@@ -9,7 +9,7 @@ import { rules } from '../../common/policy/rules.js';
 import { checkDelegation, checkUnrestricted, ec2Blob, hashAccess, insertCredential, isEc2, openRow, outOfDelegation, storedEc2Blob, type Credential } from '../credentials.js';
 import { credentialKeys } from '../credential-keys.js';
 import { Errors } from '../errors.js';
-import { baseUrl, caller, enforce, queryOf, type Ctx } from './context.js';
+import { baseUrl, caller, enforce, queryOf, type Ctx, listLinks } from './context.js';
 import { newId } from './entity.js';
 import { checkField, unwrap, validate, type Fields } from './validate.js';
 
@@ -76,7 +76,7 @@ export function registerCredentials(app: FastifyInstance, ctx: Ctx): void {
     const visible = rows.filter((r) => allowed(rules, 'identity:get_credential', token.credentials, { user_id: r.user_id }) && !outOfDelegation(token, r.project_id));
     return {
       credentials: visible.map((r) => showCredential(openRow(dataDir, r), req)),
-      links: { self: `${baseUrl(req)}/v3/credentials`, previous: null, next: null },
+      links: listLinks(req),
     };
   });
 

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkDelegation, checkUnrestricted, hashAccess, insertCredential, openRow, outOfDelegation, storedEc2Blob, type Credential } from '../credentials.js';
 import { Errors } from '../errors.js';
-import { baseUrl, caller, enforce, type Ctx } from './context.js';
+import { baseUrl, caller, enforce, type Ctx, listLinks } from './context.js';
 import { getRow, newId } from './entity.js';
 import { invalid, isObject, show } from './validate.js';
 
@@ -52,7 +52,7 @@ export function registerEc2Credentials(app: FastifyInstance, ctx: Ctx): void {
     const rows = await db.selectFrom('credentials').selectAll().where('user_id', '=', req.params.user).where('type', '=', 'ec2').orderBy('id').execute();
     return {
       credentials: rows.filter((r) => !outOfDelegation(token, r.project_id)).map((r) => showEc2(openRow(dataDir, r), req)),
-      links: { self: `${baseUrl(req)}/v3/users/${req.params.user}/credentials/OS-EC2`, previous: null, next: null },
+      links: listLinks(req),
     };
   });
 

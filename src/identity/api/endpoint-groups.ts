@@ -6,11 +6,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUniqueViolation } from '../../common/db/index.js';
 import { matchingEndpoints } from '../catalog.js';
 import { Errors } from '../errors.js';
-import { baseUrl, enforce, type Ctx } from './context.js';
+import { baseUrl, enforce, type Ctx, listLinks } from './context.js';
 import { endpointEntity } from './entities/catalog.js';
 import { endpointGroupEntity } from './entities/extras.js';
 import { projectEntity } from './entities/resource.js';
-import { getRow, present, type Row } from './entity.js';
+import { getRow, present, presentAll, type Row } from './entity.js';
 
 const BASE = '/v3/OS-EP-FILTER';
 
@@ -18,14 +18,11 @@ type Group = { Params: { group: string } };
 type Pair = { Params: { group: string; project: string } };
 type Project = { Params: { project: string } };
 
-const list = (req: FastifyRequest, key: string, items: unknown[]) => ({ [key]: items, links: { self: `${baseUrl(req)}${req.url.split('?')[0]}`, previous: null, next: null } });
+const list = (req: FastifyRequest, key: string, items: unknown[]) => ({ [key]: items, links: listLinks(req) });
 
 export function registerEndpointGroups(app: FastifyInstance, ctx: Ctx): void {
   const db = ctx.database.db;
-  const projects = async (req: FastifyRequest, rows: Row[]) => {
-    await projectEntity.load?.(db, rows);
-    return rows.map((r) => present(projectEntity, r, req));
-  };
+  const projects = (req: FastifyRequest, rows: Row[]) => presentAll(projectEntity, db, rows, req);
 
   app.get<Group>(`${BASE}/endpoint_groups/:group/endpoints`, async (req) => {
     await enforce(ctx, req, 'identity:list_endpoints_associated_with_endpoint_group');

@@ -97,6 +97,12 @@ export function present(e: Entity, row: Row, req: FastifyRequest): Body {
   return { ...extraOf(row), ...e.show(row), links: { self: `${baseUrl(req)}${pathOf(e)}/${row.id}` } };
 }
 
+/** Rows shown in a list: what the entity loads beside them (tags), then each presented. */
+export async function presentAll(e: Entity, db: Db | Tx, rows: Row[], req: FastifyRequest): Promise<Body[]> {
+  await e.load?.(db, rows);
+  return rows.map((r) => present(e, r, req));
+}
+
 /** GET/POST /v3/<plural>, GET/PATCH/DELETE /v3/<plural>/:id */
 export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void {
   const db = ctx.database.db;
@@ -113,8 +119,7 @@ export function registerEntity(app: FastifyInstance, ctx: Ctx, e: Entity): void 
     for (const [k, v] of Object.entries(filters)) query = query.where(k as 'id', '=', v as string);
     if (e.narrow) query = e.narrow(query, q) as typeof query;
     const rows = (await query.orderBy('id').execute()) as Row[];
-    await e.load?.(db, rows);
-    return { [e.plural]: rows.map((r) => present(e, r, req)), links: { self: `${baseUrl(req)}${pathOf(e)}`, previous: null, next: null } };
+    return { [e.plural]: await presentAll(e, db, rows, req), links: { self: `${baseUrl(req)}${pathOf(e)}`, previous: null, next: null } };
   });
 
   app.get<P>(`${pathOf(e)}/:id`, async (req) => {

@@ -10,12 +10,11 @@ import { Errors } from '../errors.js';
 import { membersOf } from '../groups.js';
 import { projectsUnder } from '../inherited.js';
 import type { RevocationMatch } from '../revocation.js';
-import { baseUrl, enforce, type Ctx } from './context.js';
-import { getRow, present } from './entity.js';
+import { enforce, type Ctx, listLinks } from './context.js';
+import { getRow, present, presentAll } from './entity.js';
 import { projectEntity } from './entities/resource.js';
 import { roleEntity } from './entities/roles.js';
 import { checkField, unwrap } from './validate.js';
-import { PROJECT_TAGS, loadTags } from './project-tags.js';
 
 type GrantParams = { Params: { target: string; actor: string; role: string } };
 type Kind = { type: TargetType | typeof SYSTEM; actorType: 'user' | 'group'; inherited: boolean };
@@ -116,7 +115,7 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
       await resolve(req, 'list');
       const ids = (await actorGrants(req.params.target, req.params.actor).execute()).map((r) => r.role_id);
       const rows = ids.length ? await db.selectFrom('roles').selectAll().where('id', 'in', ids).orderBy('name').execute() : [];
-      return { roles: rows.map((r) => present(roleEntity, r, req)), links: { self: `${baseUrl(req)}${req.url.split('?')[0]}`, previous: null, next: null } };
+      return { roles: rows.map((r) => present(roleEntity, r, req)), links: listLinks(req) };
     });
   }
 
@@ -129,8 +128,7 @@ export function registerGrants(app: FastifyInstance, ctx: Ctx): void {
       .where('id', 'in', grantedTargets(db, req.params.user, 'project'))
       .orderBy('id')
       .execute();
-    await loadTags(db, PROJECT_TAGS, rows);
-    return { projects: rows.map((p) => present(projectEntity, p, req)), links: { self: `${baseUrl(req)}/v3/users/${req.params.user}/projects`, previous: null, next: null } };
+    return { projects: await presentAll(projectEntity, db, rows, req), links: listLinks(req) };
   });
 
   // Keystone asks for the original password, not a token: a user whose password expired can still change it

@@ -3,14 +3,13 @@
 // themselves are an Entity: entities/groups.ts.)
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../errors.js';
-import { baseUrl, enforce, queryBool, queryOf, type Ctx } from './context.js';
+import { enforce, queryBool, queryOf, type Ctx, listLinks } from './context.js';
 import { dbError, present } from './entity.js';
 import { groupEntity } from './entities/groups.js';
 import { userEntity } from './entities/users.js';
 
 type MemberParams = { Params: { group: string; user: string } };
 
-const collectionLinks = (req: FastifyRequest) => ({ self: `${baseUrl(req)}${req.url.split('?')[0]}`, previous: null, next: null });
 
 export function registerGroups(app: FastifyInstance, ctx: Ctx): void {
   const db = ctx.database.db;
@@ -77,7 +76,7 @@ export function registerGroups(app: FastifyInstance, ctx: Ctx): void {
     // a domain-scoped caller sees its own domain's members only, as Keystone filters them
     if (token.claims.domain) query = query.where('domain_id', '=', token.claims.domain.id);
     const rows = await query.orderBy('id').execute();
-    return { users: rows.map((u) => present(userEntity, u, req)), links: collectionLinks(req) };
+    return { users: rows.map((u) => present(userEntity, u, req)), links: listLinks(req) };
   });
 
   app.get<{ Params: { user: string } }>('/v3/users/:user/groups', async (req) => {
@@ -90,6 +89,6 @@ export function registerGroups(app: FastifyInstance, ctx: Ctx): void {
     if (token.claims.domain) query = query.where('domain_id', '=', token.claims.domain.id);
     const rows = await query.orderBy('id').execute();
     // membership_expires_at belongs to the membership (federated ones expire); local ones never do
-    return { groups: rows.map((g) => ({ ...present(groupEntity, g, req), membership_expires_at: null })), links: collectionLinks(req) };
+    return { groups: rows.map((g) => ({ ...present(groupEntity, g, req), membership_expires_at: null })), links: listLinks(req) };
   });
 }

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../../common/db/index.js';
 import { Errors } from '../errors.js';
-import { baseUrl, enforce, type Ctx } from './context.js';
+import { baseUrl, enforce, type Ctx, listLinks } from './context.js';
 import { getRow, type Row } from './entity.js';
 import { roleChangeRevocations } from '../groups.js';
 
@@ -93,6 +93,6 @@ export function registerImpliedRoles(app: FastifyInstance, ctx: Ctx): void {
 
   app.get('/v3/role_inferences', async (req) => {
     await enforce(ctx, req, 'identity:list_role_inference_rules');
-    return { role_inferences: await inferences(db, req), links: { self: `${baseUrl(req)}/v3/role_inferences`, previous: null, next: null } };
+    return { role_inferences: await inferences(db, req), links: listLinks(req) };
   });
 }

@@ -11,6 +11,7 @@ import { heldBy, SYSTEM, withImplied } from '../assignments.js';
 import { Errors } from '../errors.js';
 import { holdingOn, projectsUnder } from '../inherited.js';
 import { baseUrl, enforce, queryBool, queryOf, type Ctx } from './context.js';
+import { membersOf } from '../groups.js';
 
 type Out = Record<string, unknown>;
 /** who an entry names: a user (`via` the group whose grant it received, in effective mode) or a group */
@@ -91,11 +92,8 @@ export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
       return reached.get(`${type}/${id}`)!;
     };
     const members = new Map<string, string[]>();
-    const membersOf = async (groupId: string): Promise<string[]> => {
-      if (!members.has(groupId)) {
-        const m = await db.selectFrom('user_group_membership').select('user_id').where('group_id', '=', groupId).orderBy('user_id').execute();
-        members.set(groupId, m.map((r) => r.user_id));
-      }
+    const membersOfGroup = async (groupId: string): Promise<string[]> => {
+      if (!members.has(groupId)) members.set(groupId, await membersOf(db, [groupId]));
       return members.get(groupId)!;
     };
 
@@ -113,7 +111,7 @@ export function registerRoleAssignments(app: FastifyInstance, ctx: Ctx): void {
       let holders: Holder[];
       if (r.actor_type === 'user') holders = [{ user: r.actor_id }];
       else if (!effective) holders = [{ group: r.actor_id }];
-      else holders = (await membersOf(r.actor_id)).filter((u) => userId === undefined || u === userId).map((u) => ({ user: u, via: r.actor_id }));
+      else holders = (await membersOfGroup(r.actor_id)).filter((u) => userId === undefined || u === userId).map((u) => ({ user: u, via: r.actor_id }));
       if (!holders.length) continue;
       // where an entry holds: the grant's target, or (effective, inherited) each project the grant reaches
       const spread = effective && r.inherited === 1;
