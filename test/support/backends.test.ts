@@ -58,6 +58,6 @@ test('requireTool() names the Debian package when a command is missing', () => {
   requireTool('sh', 'dash');
   assert.throws(
     () => requireTool('cloudlet-no-such-tool', 'cloudlet-pkg'),
-    { message: 'cloudlet-no-such-tool not found: install Debian package cloudlet-pkg (.ci/run does)' },
+    { message: 'cloudlet-no-such-tool not found: install Debian package cloudlet-pkg (npm test as root installs it)' },
   );
 });

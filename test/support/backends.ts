@@ -94,5 +94,5 @@ export function requireTool(cmd: string, pkg: string): void {
       // not in this directory
     }
   }
-  throw new Error(`${cmd} not found: install Debian package ${pkg} (.ci/run does)`);
+  throw new Error(`${cmd} not found: install Debian package ${pkg} (npm test as root installs it)`);
 }

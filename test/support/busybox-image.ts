@@ -45,9 +45,9 @@ export async function requireBusyboxImageTools(): Promise<void> {
   try {
     isStatic = await isStaticElf(BUSYBOX);
   } catch (err) {
-    throw new Error(`${BUSYBOX}: ${(err as Error).message}: install Debian package busybox-static (.ci/run does)`);
+    throw new Error(`${BUSYBOX}: ${(err as Error).message}: install Debian package busybox-static (npm test as root installs it)`);
   }
-  if (!isStatic) throw new Error(`${BUSYBOX} is dynamically linked: install Debian package busybox-static (.ci/run does)`);
+  if (!isStatic) throw new Error(`${BUSYBOX} is dynamically linked: install Debian package busybox-static (npm test as root installs it)`);
 }
 
 /** Builds the image under `dir` (umoci init/new/unpack/repack/config); about 1 MiB, well under a second. */
