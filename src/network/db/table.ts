@@ -76,9 +76,13 @@ export async function listRows(db: Db | Tx, def: ResourceDef, q: ListQuery, opts
   if (!sorts.some(([c]) => c === 'id')) sorts.push(['id', 'asc']);
   const effective = sorts.map(([c, d]) => [c, q.pageReverse ? (d === 'asc' ? 'desc' : 'asc') : d] as [string, 'asc' | 'desc']);
 
+  // the marker is read in the caller's scope, as Neutron's _get_marker_obj: a row it cannot
+  // see is NotFound, or its sort values would leak through the page that follows it
   let marker: Row | undefined;
   if (q.marker) {
-    marker = await db.selectFrom(table).selectAll().where('id', '=', q.marker).executeTakeFirst() as Row | undefined;
+    const scope = opts.scope;
+    marker = await db.selectFrom(table).selectAll().where('id', '=', q.marker)
+      .$if(scope !== undefined, (qb) => qb.where((eb: AnyEb) => scope!(eb))).executeTakeFirst() as Row | undefined;
     if (!marker) throw notFoundOf(def, q.marker);
   }
 
