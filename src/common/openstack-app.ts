@@ -1,7 +1,7 @@
 // What every cloudlet OpenStack API server does the same way, whatever its error
 // format: request ids (X-Openstack-Request-Id), bodies read as JSON whatever the
-// Content-Type says (as the WSGI services do), refusal of NUL characters and absurd
-// nesting, one log line per request (the URL only: tokens travel in headers, never
+// Content-Type says (as the WSGI services do), refusal of invalid UTF-8, NUL
+// characters and absurd nesting, one log line per request (the URL only: tokens travel in headers, never
 // logged), and every failure, even one before routing or before a request exists,
 // answered in the service's own error format.
 import { randomUUID } from 'node:crypto';
@@ -33,7 +33,17 @@ export interface OpenStackAppOptions<E extends Error> {
   errors: ApiErrors<E>;
 }
 
-function parseJson<E extends Error>(body: string, maxDepth: number, errors: ApiErrors<E>): unknown {
+// fatal: invalid UTF-8 is refused, not stored as U+FFFD (Python's json.loads raises on it, so Neutron and
+// Keystone answer 400); ignoreBOM keeps a BOM in the text, which JSON.parse refuses as before
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function parseJson<E extends Error>(raw: Buffer, maxDepth: number, errors: ApiErrors<E>): unknown {
+  let body: string;
+  try {
+    body = utf8.decode(raw);
+  } catch {
+    throw errors.badRequest(errors.messages.malformedJson);
+  }
   if (body.trim() === '') return undefined;
   let parsed: unknown;
   try {
@@ -91,9 +101,9 @@ export function createOpenStackApp<E extends Error>(opts: OpenStackAppOptions<E>
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, parseJson(body as string, opts.maxBodyDepth, errors));
+      done(null, parseJson(body as Buffer, opts.maxBodyDepth, errors));
     } catch (e) {
       done(e as Error, undefined);
     }

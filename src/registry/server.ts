@@ -1,6 +1,6 @@
 // The OCI distribution / Docker Registry HTTP API v2 server on Fastify.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../common/logging.js';
 import { blobRoutes } from './api/blobs.js';
 import type { RegistryContext } from './api/context.js';
@@ -12,6 +12,7 @@ import { tagRoutes, unnamedRoutes } from './api/tags.js';
 import { uploadRoutes } from './api/uploads.js';
 import { BlobStore } from './storage/blobs.js';
 import { InvalidPathError } from './storage/driver.js';
+import { isValidName } from './storage/paths.js';
 import { FilesystemDriver } from './storage/filesystem.js';
 import { ManifestStore } from './storage/manifests.js';
 import { UploadStore } from './storage/uploads.js';
@@ -54,6 +55,20 @@ export async function createRegistryServer(
     exposeHeadRoutes: false,
     // repository names with many components arrive in one wildcard parameter
     routerOptions: { maxParamLength: 65536 },
+    // a percent-escape that is not UTF-8 (%FF) cannot be decoded by the router; names and tags are
+    // ASCII, so such a path names nothing: refused in the OCI error shape
+    frameworkErrors: (err, req, res) => {
+      const reply = res as unknown as FastifyReply;
+      const path = req.url.split('?')[0];
+      const m = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(path);
+      const e =
+        err.code !== 'FST_ERR_BAD_URL'
+          ? new RegistryError('UNSUPPORTED', undefined, { status: 400, message: err.message })
+          : m && isValidName(m[1])
+            ? regError('TAG_INVALID', { path })
+            : regError('NAME_INVALID', { path });
+      reply.code(e.status).header('Content-Type', 'application/json').send(JSON.stringify(e.body()));
+    },
     // what fails before a request exists is answered in the OCI error shape too
     clientErrorHandler: (err, socket) => {
       if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;

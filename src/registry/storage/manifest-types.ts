@@ -57,11 +57,21 @@ function descriptor(v: unknown, where: string): Descriptor & { parsed: Digest } 
   return { ...(v as unknown as Descriptor), parsed };
 }
 
+// JSON is UTF-8 (RFC 8259): invalid bytes are refused rather than read as U+FFFD, which would make a
+// manifest whose digest covers bytes other than what its parsed content says
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** validates a pushed manifest; `contentType` is the request's Content-Type */
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw regError('MANIFEST_INVALID', { reason: 'not valid UTF-8' });
+  }
   let m: unknown;
   try {
-    m = JSON.parse(body.toString('utf8'));
+    m = JSON.parse(text);
   } catch {
     throw regError('MANIFEST_INVALID', { reason: 'not JSON' });
   }
