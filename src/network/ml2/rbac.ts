@@ -93,7 +93,7 @@ export class RbacPolicies {
 
   async get(caller: Caller, id: string): Promise<Body> {
     const [p] = await loadPolicies(this.ctx.db, [id]);
-    if (!p || !(hasGlobalScope(caller) || p.project_id === caller.projectId)) throw Errors.rbacPolicyNotFound(id);
+    if (!p || !(hasGlobalScope(caller) || (readsOwnProject(caller) && p.project_id === caller.projectId))) throw Errors.rbacPolicyNotFound(id);
     return p;
   }
 
@@ -121,6 +121,7 @@ export class RbacPolicies {
       await this.ownedNetwork(caller, item.object_id as string);
     }
     const ids = await this.ctx.tx(async (tx) => {
+      await this.ctx.quotas.enforce(tx, 'rbac_policy', items);
       const out: string[] = [];
       for (const item of items) {
         await RbacPolicies.duplicate(tx, item);

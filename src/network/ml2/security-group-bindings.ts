@@ -34,8 +34,11 @@ export class SecurityGroupBindings {
     return winner;
   }
 
-  /** Neutron's _get_security_groups_on_port: the groups must be the port's project's (any, for an admin), all stateful or all not. */
-  private async wanted(tx: Tx, port: Body, projectId: string, explicit: boolean, isAdmin: boolean): Promise<string[]> {
+  /**
+   * Neutron's _get_security_groups_on_port: the groups must be the port's project's (any, for an admin),
+   * all stateful or all not. A network-owned (trusted) port gets none at creation, whatever is asked.
+   */
+  private async wanted(tx: Tx, port: Body, projectId: string, explicit: boolean, isAdmin: boolean, creating: boolean): Promise<string[]> {
     const requested = port.security_groups as string[] | null | undefined;
     const owner = String(port.device_owner ?? '');
     if (port.port_security_enabled === false) {
@@ -44,11 +47,12 @@ export class SecurityGroupBindings {
       }
       return [];
     }
+    // Neutron gives network-owned ports (DHCP, router) no security group; the ids asked for are
+    // not even read, so another project's group is neither bound nor told apart from a missing one
+    if (creating && owner.startsWith('network:')) return [];
     if (requested !== null && requested !== undefined && (explicit || requested.length)) {
       const found = await tx.selectFrom('security_groups').select(['id', 'project_id', 'stateful']).where('id', 'in', requested.length ? requested : ['']).execute();
-      // network-owned ports (trusted) may use any group, as in Neutron
-      const trusted = owner.startsWith('network:');
-      const usable = found.filter((f) => isAdmin || trusted || !projectId || f.project_id === projectId);
+      const usable = found.filter((f) => isAdmin || !projectId || f.project_id === projectId);
       const missing = requested.filter((id) => !usable.some((f) => f.id === id));
       if (missing.length) throw Errors.securityGroupNotFound(missing.join(', '));
       if (usable.some((g) => g.stateful) && usable.some((g) => !g.stateful)) {
@@ -56,19 +60,18 @@ export class SecurityGroupBindings {
       }
       return requested;
     }
-    // Neutron gives network-owned ports (DHCP, router) no security group
     if (owner.startsWith('network:')) return [];
     return [await this.defaultGroup(tx, projectId)];
   }
 
   async bind(tx: Tx, portId: string, port: Body, projectId: string, isAdmin: boolean): Promise<void> {
-    const groups = await this.wanted(tx, port, projectId, port.security_groups !== null, isAdmin);
+    const groups = await this.wanted(tx, port, projectId, port.security_groups !== null, isAdmin, true);
     if (groups.length) await tx.insertInto('port_security_groups').values(groups.map((g) => ({ port_id: portId, security_group_id: g }))).execute();
   }
 
   async rebind(tx: Tx, portId: string, port: Body, projectId: string, explicit: boolean, isAdmin: boolean): Promise<void> {
     const groups = explicit || port.port_security_enabled === false
-      ? await this.wanted(tx, port, projectId, explicit, isAdmin)
+      ? await this.wanted(tx, port, projectId, explicit, isAdmin, false)
       : (port.security_groups as string[]);
     await tx.deleteFrom('port_security_groups').where('port_id', '=', portId).execute();
     if (groups.length) await tx.insertInto('port_security_groups').values(groups.map((g) => ({ port_id: portId, security_group_id: g }))).execute();
