@@ -16,6 +16,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // the reference neutron-server runs with auth_strategy = noauth: the figures compare the
 // network API, not token checks (bench:identity measures those); the server inherits this
 process.env.CLOUDLET_NETWORK__AUTH_STRATEGY = 'noauth';
+// and, as the reference's [quotas] (bench/anchors/neutron-server.sh), no quotas: one project makes every
+// network; set CLOUDLET_NETWORK__QUOTAS__QUOTA_* to measure cloudlet counting them
+for (const r of ['network', 'subnet', 'port', 'security_group', 'security_group_rule', 'rbac_policy']) {
+  process.env[`CLOUDLET_NETWORK__QUOTAS__QUOTA_${r.toUpperCase()}`] ??= '-1';
+}
 /** How cloudlet is started (needs `npm run build`). */
 const CLOUDLET_ENTRY = join(ROOT, 'dist/src/cli/main.js');
 const cloudletCommand = (port: number, dataDir: string): string[] => [

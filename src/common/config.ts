@@ -19,6 +19,22 @@ export interface Ml2Config {
   path_mtu: number;
 }
 
+/**
+ * Per-project quota defaults, named as in neutron.conf's [quotas]; a negative value is unlimited.
+ * default_quota is the default of any quota resource without an option of its own.
+ */
+export interface QuotaConfig {
+  default_quota: number;
+  quota_network: number;
+  quota_subnet: number;
+  quota_port: number;
+  quota_security_group: number;
+  quota_security_group_rule: number;
+  quota_rbac_policy: number;
+  quota_router: number;
+  quota_floatingip: number;
+}
+
 /** The identity service (Keystone v3), options named as in keystone.conf where one exists. */
 export interface IdentityConfig {
   host: string;
@@ -51,6 +67,7 @@ export interface Config {
     /** bytes of serialized GET answers kept while the database is unchanged (SQLite only; 0 turns it off) */
     read_cache_bytes: number;
     ml2: Ml2Config;
+    quotas: QuotaConfig;
   };
 }
 
@@ -84,6 +101,17 @@ export function defaultConfig(): Config {
         tunnel_id_ranges: ['1:1000'],
         global_physnet_mtu: 1500,
         path_mtu: 0,
+      },
+      quotas: {
+        default_quota: -1,
+        quota_network: 100,
+        quota_subnet: 100,
+        quota_port: 500,
+        quota_security_group: 10,
+        quota_security_group_rule: 100,
+        quota_rbac_policy: 10,
+        quota_router: 10,
+        quota_floatingip: 50,
       },
     },
   };

@@ -16,6 +16,7 @@ import { registerTags } from './api/tags.js';
 import { ReadCache } from './api/read-cache.js';
 import { collectionOf, type ResourceDef } from './api/resource.js';
 import { Ml2Plugin } from './ml2/plugin.js';
+import { registerQuotas } from './quota/api.js';
 
 export interface NetworkServer {
   app: FastifyInstance;
@@ -102,6 +103,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
     registerResource(app, def, svc, { auth, cache, extraFilters: new Set(['fixed_ips', 'security_groups']) });
     if (tagged.has(def)) registerTags(app, database.db, def, svc, auth);
   }
+  registerQuotas(app, plugin.ctx, auth);
   return { app, plugin };
 }
 

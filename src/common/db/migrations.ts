@@ -7,6 +7,7 @@ import { up0006 } from '../../identity/db/project-tags-migration.js';
 import { up0007 } from '../../identity/db/inherited-migration.js';
 import { up0008 } from '../../identity/db/credentials-migration.js';
 import { up0009 } from '../../identity/db/extras-migration.js';
+import { up0010 } from '../../network/quota/migration.js';
 
 // Migrations are frozen once released: add a new one, never edit an old one.
 // Types are chosen to mean the same on SQLite and PostgreSQL.
@@ -172,4 +173,5 @@ export const migrations: Record<string, Migration> = {
   '0007_identity_inherited': { up: up0007 },
   '0008_identity_credentials': { up: up0008 },
   '0009_identity_extras': { up: up0009 },
+  '0010_network_quotas': { up: up0010 },
 };

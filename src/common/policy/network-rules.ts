@@ -167,6 +167,11 @@ export const networkRules: Rules = {
   create_security_group_rule: ADMIN_OR_SG_OWNER_MEMBER,
   get_security_group_rule: ADMIN_OR_SG_OWNER_READER,
   delete_security_group_rule: ADMIN_OR_SG_OWNER_MEMBER,
+
+  // --- quotas.py (the target is always the caller's own project: src/network/quota/api.ts)
+  get_quota: anyOf(ADMIN, allOf(hasRole('manager'), ownsTarget)),
+  update_quota: ADMIN,
+  delete_quota: ADMIN,
 };
 
 /**

@@ -93,6 +93,11 @@ export const Errors = {
   securityGroupConflict: (reason: string) => new NeutronError('SecurityGroupConflict', 409, `Error ${reason} while attempting the operation.`),
   /** the InvalidInput subclasses of neutron/extensions/securitygroup.py: 400, the class name as type */
   sgInvalid: (type: string, message: string) => new NeutronError(type, 400, message),
+  /** neutron_lib's OverQuota: overs is printed as Python prints a list */
+  overQuota: (overs: string[]) => new NeutronError('OverQuota', 409, `Quota exceeded for resources: [${overs.map((o) => `'${o}'`).join(', ')}].`),
+  tenantQuotaNotFound: (projectId: string) => new NeutronError('TenantQuotaNotFound', 404, `Quota for project ${projectId} could not be found.`),
+  adminRequired: (reason: string) => new NeutronError('AdminRequired', 403, `User does not have admin privileges: ${reason}.`),
+  notImplemented: make('HTTPNotImplemented', 501),
   policyNotAuthorized: (action: string) =>
     new NeutronError('PolicyNotAuthorized', 403, `(rule:${action}) is disallowed by policy`),
   mechanismDriverError: (method: string) =>

@@ -6,6 +6,7 @@ import { GroupCommitter } from '../../common/db/group-commit.js';
 import type { Logger } from '../../common/logging.js';
 import type { CallbackRegistry } from '../callbacks.js';
 import { IpamStore } from '../ipam/store.js';
+import { Quotas } from '../quota/engine.js';
 import { MechanismManager, TypeManager } from './managers.js';
 
 /** What every part of the core plugin shares. */
@@ -13,6 +14,7 @@ export class PluginContext {
   readonly types: TypeManager;
   readonly mech: MechanismManager;
   readonly ipam: IpamStore;
+  readonly quotas: Quotas;
   /** SQLite writes one transaction at a time: concurrent ones share a commit (PostgreSQL runs them side by side) */
   private readonly grouped?: GroupCommitter;
 
@@ -25,6 +27,7 @@ export class PluginContext {
     this.types = new TypeManager(cfg.network.ml2);
     this.mech = new MechanismManager(cfg.network.ml2, log);
     this.ipam = new IpamStore(database.dialect);
+    this.quotas = new Quotas(cfg.network.quotas, database.dialect);
     if (database.dialect === 'sqlite') this.grouped = new GroupCommitter(database.db);
   }
 

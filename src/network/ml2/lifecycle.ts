@@ -28,6 +28,7 @@ export async function createResources(
   for (const item of items) await ctx.callbacks.publish({ resource: r, event: 'before_create', current: item });
   // what precommit saw is what was committed: it is the answer, without reading it again
   const created = await ctx.tx(async (tx) => {
+    await ctx.quotas.enforce(tx, r, items);
     const out: Body[] = [];
     for (const item of items) {
       const id = await insert(tx, item);

@@ -74,6 +74,9 @@ export class SecurityGroups {
   async create(caller: Caller, items: Body[]): Promise<Body[]> {
     for (const p of new Set(items.map((i) => i.project_id as string))) await this.ensureDefault(caller, p);
     const ids = await this.ctx.tx(async (tx) => {
+      // the default group counts but is never refused; a new group's template rules count too (as Neutron's quota_limit_check)
+      await this.ctx.quotas.enforce(tx, 'security_group', items);
+      await this.ctx.quotas.enforce(tx, 'security_group_rule', items, egressRules('', '', '').length);
       const out: string[] = [];
       for (const item of items) {
         const id = newId();
@@ -245,6 +248,7 @@ export class SecurityGroupRules {
     }
     const sgId = items[0].security_group_id as string;
     const ids = await this.ctx.tx(async (tx) => {
+      await this.ctx.quotas.enforce(tx, 'security_group_rule', items);
       const keys = new Set<string>();
       for (const rule of items) {
         const k = ruleKey(rule);
