@@ -1,30 +1,39 @@
-import { sql } from 'kysely';
+import { createHash } from 'node:crypto';
+import { PostgresAdapter, sql } from 'kysely';
 import type { Tx } from '../../../../common/db/index.js';
+
+type Take = 'taken' | 'busy' | 'gone';
 
 /**
  * Exact allocation of segmentation ids: only allocated ids are stored (one row
  * each, primary key on type+physnet+id), and the lowest free id of a range is
  * found with one indexed gap query, so released ids are reused and nothing is
- * pre-populated for 16M VNIs. Concurrent allocators race on the primary key;
- * the loser retries with the next gap. A per-range hint (the lowest id that
- * may be free, as far as this process knows) keeps the gap query from
- * walking every allocated id; when nothing is free above the hint the whole
- * range is searched again, so ids released by another server are reused too.
+ * pre-populated for 16M VNIs. A per-range hint (the lowest id that may be
+ * free, as far as this process knows) keeps the gap query from walking every
+ * allocated id; the part of the range below it is searched last, so ids
+ * released by another server are reused too.
+ *
+ * Concurrency (PostgreSQL; SQLite has one writer): the gap query cannot see
+ * ids that running transactions have inserted but not committed, and an
+ * insert of such an id would wait for that transaction. So an allocator first
+ * claims an id with a transaction-scoped advisory lock it does not wait for:
+ * an id claimed elsewhere is skipped, and the search goes on above it. Every
+ * id is looked at once per search, so no retry loop is bounded by a count;
+ * only when all free ids are claimed by others does the allocator wait, for
+ * one of those claims, and search again. The range is exhausted, and the
+ * answer null, only when the search finds no free id at all.
  */
 export class SegmentPool {
   private hints = new Map<string, number>();
+  private lockSpace = new Map<string, number>();
 
   constructor(
     readonly networkType: string,
   ) {}
 
+  /** An explicit id (a provider network): false when it is in use. Waits for a transaction inserting it, as Neutron's does. */
   async reserve(tx: Tx, physnet: string | null, id: number, networkId: string): Promise<boolean> {
-    const res = await tx
-      .insertInto('segment_allocations')
-      .values({ network_type: this.networkType, physical_network: physnet ?? '', segmentation_id: id, network_id: networkId })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+    return this.insert(tx, physnet ?? '', id, networkId);
   }
 
   async release(tx: Tx, physnet: string | null, id: number): Promise<void> {
@@ -51,6 +60,7 @@ export class SegmentPool {
     return row !== undefined;
   }
 
+  /** The lowest id of [lo, hi] no committed row holds, or null. */
   private async firstFree(tx: Tx, physnet: string, lo: number, hi: number): Promise<number | null> {
     if (!(await this.isAllocated(tx, physnet, lo))) return lo;
     const row = await sql<{ c: number }>`
@@ -65,23 +75,83 @@ export class SegmentPool {
   }
 
   async allocate(tx: Tx, physnet: string | null, ranges: Array<[number, number]>, networkId: string): Promise<number | null> {
-    for (const [lo, hi] of ranges) {
-      const key = `${physnet ?? ''}\0${lo}\0${hi}`;
-      for (const from of [...new Set([this.hints.get(key) ?? lo, lo])]) {
-        for (let attempt = 0; attempt < 20; attempt++) {
-          const candidate = await this.firstFree(tx, physnet ?? '', from, hi);
-          if (candidate === null) break;
-          if (await this.reserve(tx, physnet, candidate, networkId)) {
-            // the hint is the id just taken: if its transaction rolls back, it is found free again
-            this.hints.set(key, candidate);
-            return candidate;
+    const p = physnet ?? '';
+    const pg = tx.getExecutor().adapter instanceof PostgresAdapter;
+    for (;;) {
+      let busy: number | null = null;
+      for (const [lo, hi] of ranges) {
+        const key = `${p}\0${lo}\0${hi}`;
+        const hint = Math.min(Math.max(this.hints.get(key) ?? lo, lo), hi);
+        // intervals still to search, each id in exactly one: above the hint first
+        const todo: Array<[number, number]> = hint > lo ? [[hint, hi], [lo, hint - 1]] : [[lo, hi]];
+        let jumped = false;
+        for (let part = todo.shift(); part; part = todo.shift()) {
+          const to = part[1];
+          for (let at = part[0]; at <= to; ) {
+            const c = await this.firstFree(tx, p, at, to);
+            if (c === null) break;
+            const took = pg ? await this.take(tx, p, c, networkId) : (await this.insert(tx, p, c, networkId)) ? 'taken' : 'gone';
+            if (took === 'taken') {
+              // the hint is the lowest id taken: if its transaction rolls back, it is found free again
+              if (!jumped) this.hints.set(key, c);
+              return c;
+            }
+            at = c + 1;
+            if (took === 'busy') {
+              busy ??= c;
+              // others are taking the lowest free ids: go on from a random point above, the ids jumped over last
+              const r = at + Math.floor(Math.random() * (to - at + 1));
+              if (r > at) todo.push([at, r - 1]);
+              at = r;
+              jumped = true;
+            }
           }
         }
       }
+      if (busy === null) return null;
+      // every free id is claimed by other transactions: wait for one of them to end; if it rolled back, the id is ours
+      await sql`SELECT pg_advisory_xact_lock(${this.lockKey(p)}::int4, ${lockId(busy)}::int4)`.execute(tx);
+      if (await this.insert(tx, p, busy, networkId)) return busy;
     }
-    return null;
+  }
+
+  /**
+   * PostgreSQL: claim and insert in one statement, without waiting for anyone: 'busy' when
+   * another transaction holds the claim, 'gone' when the id was committed since the gap query.
+   */
+  private async take(tx: Tx, physnet: string, id: number, networkId: string): Promise<Take> {
+    const res = await sql<{ claimed: boolean; inserted: number }>`
+      WITH claim AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(${this.lockKey(physnet)}::int4, ${lockId(id)}::int4) AS ok),
+        ins AS (INSERT INTO segment_allocations (network_type, physical_network, segmentation_id, network_id)
+          SELECT ${this.networkType}, ${physnet}, ${id}, ${networkId} FROM claim WHERE ok
+          ON CONFLICT DO NOTHING RETURNING 1)
+      SELECT (SELECT ok FROM claim) AS claimed, (SELECT count(*) FROM ins)::int AS inserted`.execute(tx);
+    const { claimed, inserted } = res.rows[0];
+    return Number(inserted) === 1 ? 'taken' : claimed ? 'gone' : 'busy';
+  }
+
+  private async insert(tx: Tx, physnet: string, id: number, networkId: string): Promise<boolean> {
+    const res = await tx
+      .insertInto('segment_allocations')
+      .values({ network_type: this.networkType, physical_network: physnet, segmentation_id: id, network_id: networkId })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  /** The first key of this type's and physnet's advisory locks: the same on every server. */
+  private lockKey(physnet: string): number {
+    let k = this.lockSpace.get(physnet);
+    if (k === undefined) {
+      k = createHash('sha256').update(`cloudlet segment ${this.networkType} ${physnet}`).digest().readInt32BE(0);
+      this.lockSpace.set(physnet, k);
+    }
+    return k;
   }
 }
+
+/** The second key: the id shifted into int4 (GRE ids go up to 2^32-1). */
+const lockId = (id: number): number => id - 2 ** 31;
 
 /** "1:1000" → [1, 1000], checked against the type's limits. */
 export function parseRange(spec: string, min: number, max: number, what: string): [number, number] {

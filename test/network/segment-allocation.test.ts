@@ -1,0 +1,164 @@
+// Tenant segment allocation under concurrency: with half of vni_ranges 1:400
+// in use, 200 concurrent network creates (spread over two servers on one
+// PostgreSQL database) all succeed with distinct VNIs and nothing leaks; only
+// a truly full range answers 503 NoNetworkAvailable, also when many requests
+// race for the last few ids. Explicit ids in use stay 409 TunnelIdInUse.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultConfig } from '../../src/common/config.js';
+import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
+import { createLogger } from '../../src/common/logging.js';
+import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
+import { backends, type Backend } from '../support/backends.js';
+import { jsonCaller, type Reply } from '../support/json-call.js';
+
+interface Server {
+  call: ReturnType<typeof jsonCaller>;
+  database: Database;
+  server: NetworkServer;
+}
+
+/** `count` network servers on one fresh database, as several cloudlet hosts would run. */
+async function startServers(backend: Backend, count: number, range: string) {
+  const fresh = await backend.fresh();
+  const servers: Server[] = [];
+  for (let i = 0; i < count; i++) {
+    const cfg = defaultConfig();
+    cfg.data_dir = fresh.dataDir;
+    cfg.database_url = fresh.databaseUrl ?? '';
+    cfg.log_level = process.env.CLOUDLET_TEST_LOG_LEVEL ?? 'silent';
+    cfg.network.ml2.vni_ranges = [range];
+    // the networks here outnumber the default per-project quota, which is not what is tested
+    const quotas = (cfg.network as { quotas?: Record<string, number> }).quotas;
+    if (quotas) quotas.quota_network = -1;
+    const database = await openDatabase(cfg);
+    await migrate(database);
+    const server = await createNetworkServer(cfg, database, createLogger(cfg.log_level));
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = server.app.server.address();
+    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    servers.push({ call: jsonCaller(url), database, server });
+  }
+  return {
+    servers,
+    async close() {
+      for (const s of servers) {
+        await s.server.app.close();
+        await s.database.close();
+      }
+      await fresh.cleanup();
+    },
+  };
+}
+
+const vni = (r: Reply): number => r.body.network['provider:segmentation_id'];
+
+function statuses(replies: Reply[]): string {
+  const by = new Map<string, number>();
+  for (const r of replies) {
+    const k = r.status === 201 ? '201' : `${r.status} ${r.body?.NeutronError?.type ?? JSON.stringify(r.body)}`;
+    by.set(k, (by.get(k) ?? 0) + 1);
+  }
+  return JSON.stringify([...by]);
+}
+
+/** Every allocation row belongs to a network holding that id, and every vxlan network has one. */
+async function assertNoLeak(database: Database, networks: number): Promise<void> {
+  const rows = await database.db.selectFrom('segment_allocations').select(['segmentation_id', 'network_id'])
+    .where('network_type', '=', 'vxlan').execute();
+  const segs = await database.db.selectFrom('network_segments').select(['segmentation_id', 'network_id'])
+    .where('network_type', '=', 'vxlan').execute();
+  assert.equal(segs.length, networks, 'vxlan networks');
+  assert.equal(rows.length, networks, 'segment_allocations rows leaked or missing');
+  const held = new Map(segs.map((s) => [s.network_id, Number(s.segmentation_id)]));
+  for (const r of rows) assert.equal(held.get(r.network_id), Number(r.segmentation_id), `allocation ${r.segmentation_id} has no network`);
+}
+
+for (const backend of backends()) {
+  const count = backend.name === 'postgres' ? 2 : 1;
+  test(`200 concurrent tenant network creates over ${count} server(s), half of 1:400 in use, on ${backend.name}`, async () => {
+    const { servers, close } = await startServers(backend, count, '1:400');
+    const on = (i: number) => servers[i % servers.length];
+    const create = (i: number, network: Record<string, unknown> = {}) => on(i).call('POST', '/v2.0/networks', { network: { name: `n${i}`, ...network } });
+    try {
+      // 300 networks in three bulk requests (VNIs 1..300), then every third one deleted: 200 in use,
+      // free ids both in scattered holes and at the top of the range
+      const taken = new Map<number, string>();
+      for (let b = 0; b < 3; b++) {
+        const bulk = await on(0).call('POST', '/v2.0/networks', { networks: Array.from({ length: 100 }, (_, i) => ({ name: `fill${b}-${i}` })) });
+        assert.equal(bulk.status, 201, JSON.stringify(bulk.body));
+        for (const n of bulk.body.networks) taken.set(n['provider:segmentation_id'], n.id);
+      }
+      const holes = [...taken.keys()].filter((id) => id % 3 === 0);
+      await Promise.all(holes.map(async (id, i) => {
+        assert.equal((await on(i).call('DELETE', `/v2.0/networks/${taken.get(id)}`)).status, 204);
+        taken.delete(id);
+      }));
+      assert.equal(taken.size, 200);
+
+      const made = await Promise.all(Array.from({ length: 200 }, (_, i) => create(i)));
+      assert.equal(made.filter((r) => r.status === 201).length, 200, statuses(made));
+      const ids = made.map(vni);
+      assert.equal(new Set(ids).size, 200, 'a VNI was handed out twice');
+      for (const id of ids) {
+        assert.ok(id >= 1 && id <= 400, `VNI ${id} outside 1:400`);
+        assert.ok(!taken.has(id), `VNI ${id} was already in use`);
+      }
+      await assertNoLeak(on(0).database, 400);
+
+      // truly full: Neutron's 503, from every server
+      for (let i = 0; i < servers.length; i++) {
+        const full = await create(i);
+        assert.equal(full.status, 503, JSON.stringify(full.body));
+        assert.equal(full.body.NeutronError.type, 'NoNetworkAvailable');
+        assert.equal(full.body.NeutronError.message, 'Unable to create the network. No tenant network is available for allocation.');
+      }
+
+      // 40 requests race for the 5 ids freed: exactly 5 win them, the others find the range full
+      const freed = made.slice(0, 5);
+      await Promise.all(freed.map((r, i) => on(i).call('DELETE', `/v2.0/networks/${r.body.network.id}`)));
+      const race = await Promise.all(Array.from({ length: 40 }, (_, i) => create(i)));
+      assert.equal(race.filter((r) => r.status === 201).length, 5, statuses(race));
+      assert.equal(race.filter((r) => r.status === 503 && r.body.NeutronError.type === 'NoNetworkAvailable').length, 35, statuses(race));
+      assert.deepEqual(race.filter((r) => r.status === 201).map(vni).sort((a, b) => a - b), freed.map(vni).sort((a, b) => a - b));
+      await assertNoLeak(on(0).database, 400);
+    } finally {
+      await close();
+    }
+  });
+
+  test(`explicit VNIs: in use is 409 TunnelIdInUse, concurrent requests for one id get it once, on ${backend.name}`, async () => {
+    const { servers, close } = await startServers(backend, count, '1:10');
+    const on = (i: number) => servers[i % servers.length];
+    const create = (i: number, network: Record<string, unknown>) => on(i).call('POST', '/v2.0/networks', { network });
+    try {
+      const tenant = await create(0, { name: 't' });
+      assert.equal(tenant.status, 201);
+      const dup = await create(1, { 'provider:network_type': 'vxlan', 'provider:segmentation_id': vni(tenant) });
+      assert.equal(dup.status, 409, JSON.stringify(dup.body));
+      assert.equal(dup.body.NeutronError.type, 'TunnelIdInUse');
+
+      // one explicit id outside the tenant range and one inside it, each asked for 10 times at once, with tenant creates in between
+      const asks = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 2 ? create(i, { name: `t${i}` }) : create(i, { 'provider:network_type': 'vxlan', 'provider:segmentation_id': i % 3 === 0 ? 5000 : 7 })));
+      const explicit = (id: number) => asks.filter((r, i) => i % 3 !== 2 && (i % 3 === 0 ? 5000 : 7) === id);
+      const tenants = asks.filter((r, i) => i % 3 === 2);
+      const won = tenants.filter((r) => r.status === 201);
+      // 7 is also in the tenant range: an explicit request or a tenant network gets it, never both
+      const sevenWon = explicit(7).filter((r) => r.status === 201).length;
+      assert.equal(sevenWon + won.filter((r) => vni(r) === 7).length, 1, `7: ${statuses(explicit(7))} ${statuses(tenants)}`);
+      for (const [id, wins] of [[5000, 1], [7, sevenWon]]) {
+        const mine = explicit(id);
+        assert.equal(mine.filter((r) => r.status === 201).length, wins, `${id}: ${statuses(mine)}`);
+        assert.equal(mine.filter((r) => r.status === 409 && r.body.NeutronError.type === 'TunnelIdInUse').length, 10 - wins, `${id}: ${statuses(mine)}`);
+      }
+      // the 9 free tenant ids all go, to tenants or to the explicit 7; the other tenant creates find the range full
+      assert.equal(won.length, 9 - sevenWon, statuses(tenants));
+      assert.equal(new Set([vni(tenant), ...won.map(vni)]).size, won.length + 1);
+      for (const r of tenants.filter((x) => x.status !== 201)) assert.equal(r.body.NeutronError.type, 'NoNetworkAvailable');
+      await assertNoLeak(on(0).database, 11);
+    } finally {
+      await close();
+    }
+  });
+}
