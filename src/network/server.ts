@@ -17,6 +17,7 @@ import { ReadCache } from './api/read-cache.js';
 import { collectionOf, type ResourceDef } from './api/resource.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 import { registerQuotas } from './quota/api.js';
+import { registerAvailabilityZones } from './api/availability-zones.js';
 
 export interface NetworkServer {
   app: FastifyInstance;
@@ -60,7 +61,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
 
   app.setNotFoundHandler(async (req, reply) => {
     if (req.url.startsWith('/v2.0')) await authenticated(req);
-    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
+    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules|availability_zones)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
     const e = known ? Errors.methodNotAllowed() : Errors.notFoundPath();
     return reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });
@@ -104,6 +105,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
     if (tagged.has(def)) registerTags(app, database.db, def, svc, auth);
   }
   registerQuotas(app, plugin.ctx, auth);
+  registerAvailabilityZones(app, plugin.availabilityZones, auth);
   return { app, plugin };
 }
 

@@ -1,4 +1,7 @@
-/** The API extensions whose attributes and behaviour cloudlet serves; GET /v2.0/extensions lists them. */
+/**
+ * The API extensions whose attributes and behaviour cloudlet serves; GET /v2.0/extensions lists them.
+ * Only what is served: auto-allocated-topology waits for routers (test/network/extensions.test.ts).
+ */
 export interface Extension {
   alias: string;
   name: string;
@@ -26,7 +29,6 @@ export const extensions: Extension[] = [
   { alias: 'ip-substring-filtering', name: 'IP address substring filtering', description: 'Provides IP address substring filtering when listing ports' },
   { alias: 'availability_zone', name: 'Availability Zone', description: 'The availability zone extension.' },
   { alias: 'network_availability_zone', name: 'Network Availability Zone', description: 'Availability zone support for network.' },
-  { alias: 'auto-allocated-topology', name: 'Auto Allocated Topology Services', description: 'Auto Allocated Topology Services.' },
   { alias: 'subnet-service-types', name: 'Subnet service types', description: 'Provides ability to set the subnet service_types field' },
   { alias: 'rbac-policies', name: 'RBAC Policies', description: 'Allows creation and modification of policies that control tenant access to resources.' },
   { alias: 'security-group', name: 'security-group', description: 'The security groups extension.' },

@@ -6,6 +6,7 @@ import { hasGlobalScope } from '../../common/policy/network-rules.js';
 import { networkDef } from '../api/resources/network.js';
 import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
 import { newId, now, type PluginContext } from './context.js';
+import { AvailabilityZones } from './availability-zones.js';
 import { extendNetworks } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import { ACCESS_EXTERNAL, ACCESS_SHARED, ensureNoTenantPorts, openNetworkIds, openToAll, readsOwnProject, sharedToProjectIds } from './rbac.js';
@@ -58,7 +59,7 @@ function providerSegment(item: Body): Segment | null {
 export class Networks {
   readonly ops: Ops = { resource: 'network', load: loadNetworks };
 
-  constructor(private ctx: PluginContext) {}
+  constructor(private ctx: PluginContext, private zones = new AvailabilityZones()) {}
 
   async create(caller: Caller, items: Body[]): Promise<Body[]> {
     const providers = items.map((item) => {
@@ -66,6 +67,7 @@ export class Networks {
       if (seg) this.ctx.types.validateProviderSegment(seg);
       return seg;
     });
+    for (const item of items) await this.zones.validate('network', item.availability_zone_hints as string[]);
     let i = 0;
     const created = await createResources(this.ctx, this.ops, items, async (tx, item) => {
       const provider = providers[i++];

@@ -2,6 +2,7 @@ import type { Config } from '../../common/config.js';
 import type { Database } from '../../common/db/index.js';
 import type { Logger } from '../../common/logging.js';
 import { CallbackRegistry } from '../callbacks.js';
+import { AvailabilityZones } from './availability-zones.js';
 import { PluginContext } from './context.js';
 import { Networks } from './networks.js';
 import { Ports } from './ports.js';
@@ -19,11 +20,12 @@ export class Ml2Plugin {
   readonly rbac: RbacPolicies;
   readonly securityGroups: SecurityGroups;
   readonly securityGroupRules: SecurityGroupRules;
+  readonly availabilityZones = new AvailabilityZones();
 
   constructor(database: Database, cfg: Config, log: Logger) {
     this.callbacks = new CallbackRegistry((err, p) => log.error({ resource: p.resource, event: p.event, err: (err as Error).message }, 'callback failed'));
     this.ctx = new PluginContext(database, cfg, log, this.callbacks);
-    this.networks = new Networks(this.ctx);
+    this.networks = new Networks(this.ctx, this.availabilityZones);
     this.subnets = new Subnets(this.ctx, this.networks);
     this.ports = new Ports(this.ctx, this.networks);
     this.rbac = new RbacPolicies(this.ctx, this.networks);
