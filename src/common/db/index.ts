@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type Migration, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
+import { makePrivateDir, makePrivateFile } from '../private-files.js';
 import { migrations } from './migrations.js';
+import { sqliteFile } from './sqlite-file.js';
 import type { Schema } from './schema.js';
 
 export type Db = Kysely<Schema>;
@@ -29,8 +29,10 @@ export async function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'
   if (cfg.database_url && !cfg.database_url.startsWith('sqlite:')) {
     throw new Error(`unsupported database_url scheme: ${cfg.database_url.split(':')[0]}`);
   }
-  mkdirSync(cfg.data_dir, { recursive: true });
-  const file = cfg.database_url ? cfg.database_url.replace(/^sqlite:(\/\/)?/, '') : join(cfg.data_dir, 'cloudlet.sqlite');
+  makePrivateDir(cfg.data_dir);
+  const file = sqliteFile(cfg)!;
+  // it holds password hashes: 0600 from the start (SQLite gives its -wal and -shm files the database's mode)
+  if (file !== ':memory:') makePrivateFile(file);
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // every commit is fsync'd, as InnoDB's default flush_log_at_trx_commit=1 does for Neutron
