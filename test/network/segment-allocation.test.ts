@@ -2,10 +2,11 @@
 // in use, 200 concurrent network creates (spread over two servers on one
 // PostgreSQL database) all succeed with distinct VNIs and nothing leaks; only
 // a truly full range answers 503 NoNetworkAvailable, also when many requests
-// race for the last few ids. Explicit ids in use stay 409 TunnelIdInUse.
+// race for the last few ids. Explicit ids in use stay 409 TunnelIdInUse; VLAN
+// tenant networks fill every physnet's range.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultConfig } from '../../src/common/config.js';
+import { defaultConfig, type Config } from '../../src/common/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
 import { createLogger } from '../../src/common/logging.js';
 import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
@@ -19,7 +20,7 @@ interface Server {
 }
 
 /** `count` network servers on one fresh database, as several cloudlet hosts would run. */
-async function startServers(backend: Backend, count: number, range: string) {
+async function startServers(backend: Backend, count: number, ml2: Partial<Config['network']['ml2']>) {
   const fresh = await backend.fresh();
   const servers: Server[] = [];
   for (let i = 0; i < count; i++) {
@@ -27,7 +28,7 @@ async function startServers(backend: Backend, count: number, range: string) {
     cfg.data_dir = fresh.dataDir;
     cfg.database_url = fresh.databaseUrl ?? '';
     cfg.log_level = process.env.CLOUDLET_TEST_LOG_LEVEL ?? 'silent';
-    cfg.network.ml2.vni_ranges = [range];
+    Object.assign(cfg.network.ml2, ml2);
     // the networks here outnumber the default per-project quota, which is not what is tested
     const quotas = (cfg.network as { quotas?: Record<string, number> }).quotas;
     if (quotas) quotas.quota_network = -1;
@@ -77,7 +78,7 @@ async function assertNoLeak(database: Database, networks: number): Promise<void>
 for (const backend of backends()) {
   const count = backend.name === 'postgres' ? 2 : 1;
   test(`200 concurrent tenant network creates over ${count} server(s), half of 1:400 in use, on ${backend.name}`, async () => {
-    const { servers, close } = await startServers(backend, count, '1:400');
+    const { servers, close } = await startServers(backend, count, { vni_ranges: ['1:400'] });
     const on = (i: number) => servers[i % servers.length];
     const create = (i: number, network: Record<string, unknown> = {}) => on(i).call('POST', '/v2.0/networks', { network: { name: `n${i}`, ...network } });
     try {
@@ -128,7 +129,7 @@ for (const backend of backends()) {
   });
 
   test(`explicit VNIs: in use is 409 TunnelIdInUse, concurrent requests for one id get it once, on ${backend.name}`, async () => {
-    const { servers, close } = await startServers(backend, count, '1:10');
+    const { servers, close } = await startServers(backend, count, { vni_ranges: ['1:10'] });
     const on = (i: number) => servers[i % servers.length];
     const create = (i: number, network: Record<string, unknown>) => on(i).call('POST', '/v2.0/networks', { network });
     try {
@@ -157,6 +158,27 @@ for (const backend of backends()) {
       assert.equal(new Set([vni(tenant), ...won.map(vni)]).size, won.length + 1);
       for (const r of tenants.filter((x) => x.status !== 201)) assert.equal(r.body.NeutronError.type, 'NoNetworkAvailable');
       await assertNoLeak(on(0).database, 11);
+    } finally {
+      await close();
+    }
+  });
+
+
+  test(`60 concurrent VLAN tenant creates fill two physnets' 20 ids each over ${count} server(s) on ${backend.name}`, async () => {
+    const { servers, close } = await startServers(backend, count, {
+      tenant_network_types: ['vlan'], network_vlan_ranges: ['physnet1:100:119', 'physnet2:200:219'],
+    });
+    const on = (i: number) => servers[i % servers.length];
+    try {
+      const made = await Promise.all(Array.from({ length: 60 }, (_, i) => on(i).call('POST', '/v2.0/networks', { network: { name: `v${i}` } })));
+      const won = made.filter((r) => r.status === 201);
+      assert.equal(won.length, 40, statuses(made));
+      assert.equal(made.filter((r) => r.status === 503 && r.body.NeutronError.type === 'NoNetworkAvailable').length, 20, statuses(made));
+      const got = won.map((r) => `${r.body.network['provider:physical_network']}:${vni(r)}`);
+      assert.equal(new Set(got).size, 40, 'a VLAN was handed out twice');
+      for (const g of got) assert.match(g, /^(physnet1:1[01]\d|physnet2:2[01]\d)$/);
+      const rows = await on(0).database.db.selectFrom('segment_allocations').select('segmentation_id').where('network_type', '=', 'vlan').execute();
+      assert.equal(rows.length, 40, 'segment_allocations rows leaked or missing');
     } finally {
       await close();
     }

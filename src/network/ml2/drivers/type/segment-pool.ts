@@ -74,7 +74,8 @@ export class SegmentPool {
     return row.rows.length ? Number(row.rows[0].c) : null;
   }
 
-  async allocate(tx: Tx, physnet: string | null, ranges: Array<[number, number]>, networkId: string): Promise<number | null> {
+  /** A free id of the ranges, or null when none is free; with wait false, also null when all free ids are being claimed. */
+  async allocate(tx: Tx, physnet: string | null, ranges: Array<[number, number]>, networkId: string, wait = true): Promise<number | null> {
     const p = physnet ?? '';
     const pg = tx.getExecutor().adapter instanceof PostgresAdapter;
     for (;;) {
@@ -108,7 +109,7 @@ export class SegmentPool {
           }
         }
       }
-      if (busy === null) return null;
+      if (busy === null || !wait) return null;
       // every free id is claimed by other transactions: wait for one of them to end; if it rolled back, the id is ours
       await sql`SELECT pg_advisory_xact_lock(${this.lockKey(p)}::int4, ${lockId(busy)}::int4)`.execute(tx);
       if (await this.insert(tx, p, busy, networkId)) return busy;

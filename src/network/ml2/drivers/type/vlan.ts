@@ -1,5 +1,6 @@
 import { Errors } from '../../../api/errors.js';
 import type { Ml2Config } from '../../../../common/config.js';
+import type { Tx } from '../../../../common/db/index.js';
 import type { TypeDriver } from '../../types.js';
 import { parseRange, SegmentPool } from './segment-pool.js';
 
@@ -22,6 +23,16 @@ function parseVlanRanges(specs: string[]): Map<string, Array<[number, number]>> 
 export function vlanTypeDriver(cfg: Ml2Config): TypeDriver {
   const ranges = parseVlanRanges(cfg.network_vlan_ranges);
   const pool = new SegmentPool('vlan');
+  /** A free VLAN on the first physnet that has one: waiting for another transaction's claim only when no physnet has an unclaimed one. */
+  async function allocateOn(tx: Tx, physnets: string[], networkId: string): Promise<{ physical_network: string; segmentation_id: number } | null> {
+    for (const wait of [false, true]) {
+      for (const p of physnets) {
+        const id = await pool.allocate(tx, p, ranges.get(p) ?? [], networkId, wait);
+        if (id !== null) return { physical_network: p, segmentation_id: id };
+      }
+    }
+    return null;
+  }
   return {
     name: 'vlan',
     validateProviderSegment(seg) {
@@ -40,11 +51,9 @@ export function vlanTypeDriver(cfg: Ml2Config): TypeDriver {
       if (seg.segmentation_id === null) {
         // a partial segment: take a free id from the named physnet, or from any
         const physnets = seg.physical_network ? [seg.physical_network] : [...ranges.keys()];
-        for (const p of physnets) {
-          const id = await pool.allocate(tx, p, ranges.get(p) ?? [], networkId);
-          if (id !== null) return { ...seg, physical_network: p, segmentation_id: id };
-        }
-        throw Errors.noNetworkAvailable();
+        const found = await allocateOn(tx, physnets, networkId);
+        if (!found) throw Errors.noNetworkAvailable();
+        return { ...seg, ...found };
       }
       if (!(await pool.reserve(tx, seg.physical_network, seg.segmentation_id, networkId))) {
         throw Errors.vlanIdInUse(seg.segmentation_id, seg.physical_network ?? '');
@@ -52,11 +61,8 @@ export function vlanTypeDriver(cfg: Ml2Config): TypeDriver {
       return seg;
     },
     async allocateTenantSegment(tx, networkId) {
-      for (const [physnet, r] of ranges) {
-        const id = await pool.allocate(tx, physnet, r, networkId);
-        if (id !== null) return { network_type: 'vlan', physical_network: physnet, segmentation_id: id };
-      }
-      return null;
+      const found = await allocateOn(tx, [...ranges.keys()], networkId);
+      return found && { network_type: 'vlan', ...found };
     },
     async releaseSegment(tx, seg) {
       if (seg.segmentation_id !== null) await pool.release(tx, seg.physical_network, seg.segmentation_id);
