@@ -145,4 +145,55 @@ for (const backend of backends()) {
       await net.close();
     }
   });
+
+  // Neutron's add_auto_addrs_on_network_ports: a SLAAC or DHCPv6-stateless subnet added to a network
+  // gives the ports already there their EUI-64 address, router interfaces and ports its service_types
+  // leave out aside; their revision moves on. A stateful subnet gives nothing.
+  test(`a new auto-address subnet addresses the network's ports, on ${backend.name}`, async () => {
+    const net = await startNetwork(backend);
+    const call = net.call.bind(net);
+    const port = async (network_id: string, device_owner: string) =>
+      (await call('POST', '/v2.0/ports', { port: { network_id, device_owner } })).body.port;
+    const subnet = async (network_id: string, cidr: string, extra: Record<string, unknown>) => {
+      const r = await call('POST', '/v2.0/subnets', { subnet: { network_id, cidr, ip_version: 6, ...extra } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.subnet;
+    };
+    const addressOn = async (p: any, s: any) => {
+      const now = (await call('GET', `/v2.0/ports/${p.id}`)).body.port;
+      return { ip: now.fixed_ips.find((f: any) => f.subnet_id === s.id)?.ip_address, revision: now.revision_number - p.revision_number };
+    };
+    try {
+      for (const mode of ['slaac', 'dhcpv6-stateless']) {
+        const n = (await call('POST', '/v2.0/networks', { network: { name: mode } })).body.network;
+        const bare = await port(n.id, ''); // before any subnet: no address at all
+        await call('POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: '10.5.0.0/24', ip_version: 4 } });
+        const owners = ['compute:nova', 'network:dhcp', 'network:router_gateway', 'network:router_interface', 'network:router_centralized_snat'];
+        const ports = [bare, ...(await Promise.all(owners.map((o) => port(n.id, o))))];
+        const auto = await subnet(n.id, 'fd00:5::/64', { ipv6_address_mode: mode, ipv6_ra_mode: mode });
+        for (const p of ports) {
+          const routerInterface = p.device_owner === 'network:router_interface' || p.device_owner === 'network:router_centralized_snat';
+          const expected = routerInterface ? { ip: undefined, revision: 0 } : { ip: formatIp(6, eui64('fd00:5::/64', p.mac_address)), revision: 1 };
+          assert.deepEqual(await addressOn(p, auto), expected, `${mode} ${p.device_owner || 'no owner'}`);
+        }
+        // a port made afterwards gets it too, once
+        const later = await port(n.id, '');
+        assert.deepEqual(later.fixed_ips.filter((f: any) => f.subnet_id === auto.id).length, 1);
+      }
+
+      // service types: only the ports the subnet serves (and DHCP ports, the subnet having DHCP)
+      const typed = (await call('POST', '/v2.0/networks', { network: { name: 'typed-auto' } })).body.network;
+      const [nova, other, dhcp] = [await port(typed.id, 'compute:nova'), await port(typed.id, 'compute:other'), await port(typed.id, 'network:dhcp')];
+      const served = await subnet(typed.id, 'fd00:6::/64', { ipv6_address_mode: 'slaac', service_types: ['compute:nova'] });
+      assert.equal((await addressOn(nova, served)).ip, formatIp(6, eui64('fd00:6::/64', nova.mac_address)));
+      assert.deepEqual(await addressOn(other, served), { ip: undefined, revision: 0 });
+      assert.equal((await addressOn(dhcp, served)).ip, formatIp(6, eui64('fd00:6::/64', dhcp.mac_address)));
+
+      // a stateful DHCPv6 subnet hands out addresses on request only
+      const stateful = await subnet(typed.id, 'fd00:7::/64', { ipv6_address_mode: 'dhcpv6-stateful', ipv6_ra_mode: 'dhcpv6-stateful' });
+      assert.deepEqual(await addressOn(other, stateful), { ip: undefined, revision: 0 });
+    } finally {
+      await net.close();
+    }
+  });
 }

@@ -2,7 +2,7 @@ import type { Tx } from '../../common/db/index.js';
 import { Errors } from '../api/errors.js';
 import { cidrContains, eui64, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
 import type { IpamSubnet } from '../ipam/store.js';
-import type { PluginContext } from './context.js';
+import { now, type PluginContext } from './context.js';
 
 export interface FixedIpSpec {
   subnet_id?: string;
@@ -20,6 +20,7 @@ interface SubnetInfo extends IpamSubnet {
   parsed: Cidr;
   auto: boolean;
   serviceTypes: string[];
+  enableDhcp: boolean;
 }
 
 /**
@@ -32,6 +33,10 @@ function forDeviceOwner(subnets: SubnetInfo[], owner: string): SubnetInfo[] {
   return serving.length > 0 ? serving : subnets.filter((s) => s.serviceTypes.length === 0);
 }
 
+/** Subnet.find_candidate_subnets' service-type test: no types, the port's device_owner, or DHCP on a DHCP subnet. */
+const servesOwner = (s: SubnetInfo, owner: string): boolean =>
+  s.serviceTypes.length === 0 || s.serviceTypes.includes(owner) || (owner === 'network:dhcp' && s.enableDhcp);
+
 const isRouterOwner = (owner: string): boolean => owner.startsWith('network:router') || owner === 'network:ha_router_replicated_interface';
 /** neutron_lib ROUTER_INTERFACE_OWNERS_SNAT: the ports that get no implicit SLAAC/DHCPv6-stateless address. */
 const isRouterInterface = (owner: string): boolean =>
@@ -42,13 +47,34 @@ export class PortAddresses {
   constructor(private ctx: PluginContext) {}
 
   private async subnets(tx: Tx, networkId: string): Promise<SubnetInfo[]> {
-    const rows = await tx.selectFrom('subnets').select(['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'ipv6_address_mode', 'service_types', 'created_at'])
+    const rows = await tx.selectFrom('subnets')
+      .select(['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'ipv6_address_mode', 'service_types', 'enable_dhcp', 'created_at'])
       .where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
-    return rows.map(({ service_types, ...r }) => ({
+    return rows.map(({ service_types, enable_dhcp, ...r }) => ({
       ...r, parsed: parseCidr(r.cidr) as Cidr,
       auto: r.ipv6_address_mode === 'slaac' || r.ipv6_address_mode === 'dhcpv6-stateless',
       serviceTypes: JSON.parse(service_types) as string[],
+      enableDhcp: Boolean(enable_dhcp),
     }));
+  }
+
+  /**
+   * Neutron's add_auto_addrs_on_network_ports: a new SLAAC or DHCPv6-stateless subnet gives the ports
+   * already on its network their EUI-64 address (not router interfaces, nor ports whose device_owner
+   * its service_types leave out), and their revision moves on. Returns the ports addressed.
+   */
+  async addToNetworkPorts(tx: Tx, subnetId: string, networkId: string): Promise<string[]> {
+    const s = (await this.subnets(tx, networkId)).find((x) => x.id === subnetId);
+    if (!s?.auto) return [];
+    const ports = await tx.selectFrom('ports').select(['id', 'network_id', 'mac_address', 'device_owner'])
+      .where('network_id', '=', networkId).orderBy('id').execute();
+    const addressed = ports.filter((p) => !isRouterInterface(p.device_owner) && servesOwner(s, p.device_owner));
+    for (const p of addressed) await this.allocateAuto(tx, s, p);
+    if (addressed.length) {
+      await tx.updateTable('ports').set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now() }))
+        .where('id', 'in', addressed.map((p) => p.id)).execute();
+    }
+    return addressed.map((p) => p.id);
   }
 
   /** fixed_ips null means "whatever Neutron would choose": one IPv4, one stateful IPv6, every SLAAC subnet. */

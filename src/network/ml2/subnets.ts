@@ -9,6 +9,7 @@ import { defaultGateway, defaultPools, IpamError, parsePools, validatePools, typ
 import { newId, now, type PluginContext } from './context.js';
 import { extendSubnets } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
+import { PortAddresses } from './port-addresses.js';
 import type { Networks } from './networks.js';
 import { hasGlobalScope } from '../../common/policy/network-rules.js';
 import { ACCESS_SHARED, openNetworkIds, readsOwnProject } from './rbac.js';
@@ -61,7 +62,11 @@ export const isAutoAddress = (s: Body): boolean => s.ipv6_address_mode === 'slaa
 export class Subnets {
   readonly ops: Ops = { resource: 'subnet', load: loadSubnets };
 
-  constructor(private ctx: PluginContext, private networks: Networks) {}
+  private addresses: PortAddresses;
+
+  constructor(private ctx: PluginContext, private networks: Networks) {
+    this.addresses = new PortAddresses(ctx);
+  }
 
   async create(caller: Caller, items: Body[]): Promise<Body[]> {
     for (const item of items) {
@@ -94,6 +99,8 @@ export class Subnets {
       const row = toRow(subnetDef, { ...item, id, gateway_ip: gw, revision_number: 0, created_at: t, updated_at: t });
       await tx.insertInto('subnets').values(row as never).execute();
       await this.ctx.ipam.initPools(tx, { id, network_id: networkId, cidr: item.cidr as string, ip_version: cidr.version, gateway_ip: gw }, pools);
+      // in the subnet's own transaction (Neutron: just after it): the subnet and the ports' addresses come together
+      await this.addresses.addToNetworkPorts(tx, id, networkId);
       await this.bumpNetwork(tx, networkId);
       return id;
     }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
