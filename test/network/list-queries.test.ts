@@ -23,6 +23,29 @@ for (const backend of backends()) {
       assert.deepEqual(names(await call('GET', '/v2.0/networks?sort_key=admin_state_up&sort_dir=asc&sort_key=name&sort_dir=desc')), ['b', 'a', 'e', 'd', 'c']);
       const fields = await call('GET', '/v2.0/networks?fields=name&fields=id&name=e');
       assert.deepEqual(fields.body.networks, [{ id: byName.get('e'), name: 'e' }]);
+      // as Neutron's UserFilterHook: a value is one name as written (no comma list), an unknown one or
+      // an empty one matches nothing, and creates, updates and shows are filtered too
+      const only = async (path: string, method = 'GET', body?: unknown) => {
+        const r = await call(method, path, body);
+        assert.ok(r.status === 200 || r.status === 201, `${method} ${path}: ${JSON.stringify(r.body)}`);
+        return r.body.networks ?? r.body.network;
+      };
+      assert.deepEqual(await only('/v2.0/networks?fields=bogus&name=e'), [{}]);
+      assert.deepEqual(await only('/v2.0/networks?fields=name,id&name=e'), [{}]);
+      assert.deepEqual(await only('/v2.0/networks?fields=&name=e'), [{}]);
+      assert.deepEqual(await only('/v2.0/networks?fields=name&fields=&fields=bogus&name=e'), [{ name: 'e' }]);
+      assert.deepEqual(await only('/v2.0/networks?fields=tenant_id&name=e'), [{ tenant_id: 'fake_project_id' }]);
+      assert.deepEqual(await only(`/v2.0/networks/${byName.get('e')}?fields=bogus`), {});
+      assert.deepEqual(await only(`/v2.0/networks/${byName.get('e')}?fields=name&fields=mtu`), { name: 'e', mtu: 1450 });
+      const made = await only('/v2.0/networks?fields=name&fields=status', 'POST', { network: { name: 'f' } });
+      assert.deepEqual(made, { name: 'f', status: 'ACTIVE' });
+      const f = (await call('GET', '/v2.0/networks?name=f')).body.networks[0];
+      assert.deepEqual(await only(`/v2.0/networks/${f.id}?fields=description`, 'PUT', { network: { description: 'x' } }), { description: 'x' });
+      assert.equal((await call('DELETE', `/v2.0/networks/${f.id}?fields=name`)).status, 204);
+      // the pagination links still carry the marker (the id), though the fields leave it out
+      const paged = await call('GET', '/v2.0/networks?fields=name&limit=1&sort_key=name');
+      assert.deepEqual(paged.body.networks, [{ name: 'a' }]);
+      assert.equal(new URL(paged.body.networks_links[0].href).searchParams.get('marker'), byName.get('a'));
       assert.equal((await call('GET', '/v2.0/networks?bogus=1')).status, 400);
       assert.equal((await call('GET', '/v2.0/networks?sort_key=subnets')).status, 400);
 

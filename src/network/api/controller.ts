@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
 import type { ReadCache } from './read-cache.js';
-import { paginationLinks, parseListQuery, type ListQuery } from './query.js';
+import { fieldsOf, paginationLinks, parseListQuery, type ListQuery } from './query.js';
 import { authorizeCreate, authorizeDelete, authorizeProject, authorizeShow, authorizeUpdate, hiddenAttributes } from './policy.js';
 import { collectionOf, compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
 
@@ -52,10 +52,8 @@ export function baseUrl(req: FastifyRequest): string {
 export function registerResource(app: FastifyInstance, def: ResourceDef, svc: ResourceService, deps: ControllerDeps): void {
   const base = `/v2.0/${collectionOf(def)}`;
   const caller = (req: FastifyRequest) => deps.auth.authenticate(req.headers);
-  const fieldsOf = (req: FastifyRequest) => {
-    const f = searchOf(req).getAll('fields').flatMap((x) => x.split(',')).filter(Boolean);
-    return f.length ? f : undefined;
-  };
+  // Neutron filters every answer with a body by ?fields=, creates and updates too
+  const fields = (req: FastifyRequest) => fieldsOf(searchOf(req));
 
   app.post(base, async (req, reply: FastifyReply) => {
     const who = await caller(req);
@@ -70,7 +68,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     }
     const created = await svc.create(who, items);
     reply.code(201);
-    const shown = created.map((c) => present(def, c, hiddenAttributes(def, who, c), undefined));
+    const shown = created.map((c) => present(def, c, hiddenAttributes(def, who, c), fields(req)));
     return bulk ? { [def.plural]: shown } : { [def.singular]: shown[0] };
   });
 
@@ -110,7 +108,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
   app.get(`${base}/:id`, { schema: showSchema }, cached(async (req, who) => {
     const item = await svc.get(who, (req.params as { id: string }).id);
     await withRelated(svc, who, item, (related) => authorizeShow(def, who, item, related));
-    return { [def.singular]: present(def, item, hiddenAttributes(def, who, item), fieldsOf(req)) };
+    return { [def.singular]: present(def, item, hiddenAttributes(def, who, item), fields(req)) };
   }));
 
   app.put<{ Params: { id: string } }>(`${base}/:id`, async (req) => {
@@ -119,7 +117,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
     const original = await svc.get(who, req.params.id);
     await withRelated(svc, who, original, (related) => authorizeUpdate(def, who, original, changes, related));
     const item = await svc.update(who, req.params.id, changes);
-    return { [def.singular]: present(def, item, hiddenAttributes(def, who, item), undefined) };
+    return { [def.singular]: present(def, item, hiddenAttributes(def, who, item), fields(req)) };
   });
 
   app.delete<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {

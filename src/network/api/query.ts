@@ -39,6 +39,16 @@ function convertFilter(def: ResourceDef, name: string, raw: string): unknown {
   return raw;
 }
 
+/**
+ * The fields asked for, as Neutron's UserFilterHook reads them: each value is one name, taken
+ * as written (no comma splitting); a name no attribute has is no error and matches nothing,
+ * so `fields=` or `fields=bogus` alone answer empty objects.
+ */
+export function fieldsOf(search: URLSearchParams): string[] | undefined {
+  const fields = search.getAll('fields');
+  return fields.length ? fields : undefined;
+}
+
 export function parseListQuery(def: ResourceDef, search: URLSearchParams, extraFilters: ReadonlySet<string> = new Set()): ListQuery {
   const filters = new Map<string, unknown[]>();
   const invalid: string[] = [];
@@ -53,7 +63,6 @@ export function parseListQuery(def: ResourceDef, search: URLSearchParams, extraF
   }
   if (invalid.length) throw Errors.badRequest(`[${invalid.map((k) => `'${k}'`).join(', ')}] is invalid attribute for filtering`);
 
-  const fields = search.getAll('fields').flatMap((f) => f.split(',')).filter(Boolean);
 
   const keys = search.getAll('sort_key');
   const dirs = search.getAll('sort_dir');
@@ -85,7 +94,7 @@ export function parseListQuery(def: ResourceDef, search: URLSearchParams, extraF
       notAll: splitTags(search.getAll('not-tags')),
       notAny: splitTags(search.getAll('not-tags-any')),
     },
-    fields: fields.length ? fields : undefined,
+    fields: fieldsOf(search),
     sorts,
     limit,
     marker,
