@@ -61,11 +61,11 @@ export class PortAddresses {
   /**
    * Neutron's add_auto_addrs_on_network_ports: a new SLAAC or DHCPv6-stateless subnet gives the ports
    * already on its network their EUI-64 address (not router interfaces, nor ports whose device_owner
-   * its service_types leave out), and their revision moves on. Returns the ports addressed.
+   * its service_types leave out), and their revision moves on.
    */
-  async addToNetworkPorts(tx: Tx, subnetId: string, networkId: string): Promise<string[]> {
+  async addToNetworkPorts(tx: Tx, subnetId: string, networkId: string): Promise<void> {
     const s = (await this.subnets(tx, networkId)).find((x) => x.id === subnetId);
-    if (!s?.auto) return [];
+    if (!s?.auto) return;
     const ports = await tx.selectFrom('ports').select(['id', 'network_id', 'mac_address', 'device_owner'])
       .where('network_id', '=', networkId).orderBy('id').execute();
     const addressed = ports.filter((p) => !isRouterInterface(p.device_owner) && servesOwner(s, p.device_owner));
@@ -74,7 +74,6 @@ export class PortAddresses {
       await tx.updateTable('ports').set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now() }))
         .where('id', 'in', addressed.map((p) => p.id)).execute();
     }
-    return addressed.map((p) => p.id);
   }
 
   /** fixed_ips null means "whatever Neutron would choose": one IPv4, one stateful IPv6, every SLAAC subnet. */
