@@ -100,6 +100,11 @@ for (const backend of backends()) {
         assert.deepEqual(dhcp.security_groups, []);
       }
       await ok(net, 'DELETE', `/v2.0/security-groups/${sgA.id}`, undefined, A, 204);
+
+      // a caller with no role in A reads none of A's rbac policies, listed or shown (get_rbac_policy: a reader's)
+      const noRole = as('project-a');
+      assert.deepEqual((await ok(net, 'GET', '/v2.0/rbac-policies', undefined, noRole, 200)).rbac_policies, []);
+      assert.equal((await net.call('GET', `/v2.0/rbac-policies/${rbacA.id}`, undefined, noRole)).status, 404);
     } finally {
       await net.close();
     }
