@@ -43,3 +43,14 @@ export function writeCloudEntry(path: string, name: string, e: CloudEntry): void
   chmodSync(temp, 0o600);
   renameSync(temp, path);
 }
+
+/** whether `path` holds clouds.<name> (false for a missing or unreadable file) */
+export function hasCloudEntry(path: string, name: string): boolean {
+  try {
+    const root: unknown = parseDocument(readFileSync(path, 'utf8')).toJS();
+    const clouds = (root as { clouds?: Record<string, unknown> } | null)?.clouds;
+    return typeof clouds === 'object' && clouds !== null && name in clouds;
+  } catch {
+    return false;
+  }
+}

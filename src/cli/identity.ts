@@ -1,13 +1,14 @@
 // `cloudlet identity …`, and the identity service's part of `cloudlet up`.
 import { Command } from 'commander';
 import type { Config } from '../common/config.js';
-import { createLogger, type Logger } from '../common/logging.js';
+import type { Logger } from '../common/logging.js';
 import type { TokenService } from '../identity/tokens.js';
-import { cloudsYamlPath, writeCloudEntry } from './clouds-yaml.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { registryConfigFrom } from './registry.js';
 import { publicUrl } from './urls.js';
-import { configFrom, run, stopOnSignals, type ServerFlags } from './serve.js';
+import { configFrom, run, serveAction, serverOptions, type ServerFlags } from './serve.js';
+
+export const BOOTSTRAP_PASSWORD_ENV = 'CLOUDLET_BOOTSTRAP_PASSWORD';
 
 export interface RunningIdentity {
   stop(): Promise<void>;
@@ -16,6 +17,15 @@ export interface RunningIdentity {
   url: string;
   /** the admin user's password, only on the run that created it (CLOUDLET_BOOTSTRAP_PASSWORD, else generated) */
   adminPassword?: string;
+}
+
+/** the catalog URLs of cloudlet's services, as this configuration serves them */
+export function serviceUrls(cfg: Config, identityUrl: string, registry: RegistryConfig): { identity: string; network: string; registry: string } {
+  return {
+    identity: identityUrl,
+    network: publicUrl(cfg, cfg.network.host, cfg.network.port),
+    registry: publicUrl(cfg, registry.host, registry.port, registry.tls ? 'https' : 'http'),
+  };
 }
 
 /**
@@ -35,12 +45,11 @@ export async function serveIdentity(cfg: Config, log: Logger, registry: Registry
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.identity.port;
     const url = publicUrl(cfg, cfg.identity.host, port);
-    const { adminPassword } = await bootstrap(database, cfg, {
-      identity: url,
-      network: publicUrl(cfg, cfg.network.host, cfg.network.port),
-      registry: publicUrl(cfg, registry.host, registry.port, registry.tls ? 'https' : 'http'),
-    }, { adminPassword: process.env.CLOUDLET_BOOTSTRAP_PASSWORD });
-    log.info({ service: 'identity', url, database: database.dialect, dataDir: cfg.data_dir }, 'identity API listening');
+    const given = process.env[BOOTSTRAP_PASSWORD_ENV];
+    const { adminPassword, created } = await bootstrap(database, cfg, serviceUrls(cfg, url, registry), { adminPassword: given });
+    // a later start does not reset the password (a unit file keeping the variable would undo every change made since)
+    if (given && !created) log.warn(`${BOOTSTRAP_PASSWORD_ENV} is set, but the admin user exists and keeps its password: run cloudlet identity bootstrap to reset it`);
+    log.info({ url, database: database.dialect, dataDir: cfg.data_dir }, 'identity API listening');
     return {
       url,
       tokens,
@@ -56,53 +65,27 @@ export async function serveIdentity(cfg: Config, log: Logger, registry: Registry
   }
 }
 
-/**
- * On the run that created the admin user: the password, once, on the terminal
- * only (never logged; not repeated when it came from CLOUDLET_BOOTSTRAP_PASSWORD);
- * with `clouds`, also the clouds.yaml entry `cloudlet` that makes
- * `openstack --os-cloud cloudlet` work (`cloudlet up` writes it; `identity serve` does not).
- */
-export function announceAdmin(running: RunningIdentity, cfg: Config, clouds: boolean): void {
-  if (!running.adminPassword) return;
-  const shown = process.env.CLOUDLET_BOOTSTRAP_PASSWORD ? '(from CLOUDLET_BOOTSTRAP_PASSWORD)' : running.adminPassword;
-  process.stdout.write(`created user admin (domain Default, project admin) with password: ${shown}\n`);
-  if (!clouds) return;
-  const path = cloudsYamlPath();
-  writeCloudEntry(path, 'cloudlet', {
-    authUrl: `${running.url}/v3`,
-    username: 'admin',
-    password: running.adminPassword,
-    projectName: 'admin',
-    region: cfg.identity.region,
-  });
-  process.stdout.write(`wrote the cloud "cloudlet" to ${path}: try openstack --os-cloud cloudlet network list\n`);
+/** what to show of a password set by this run: never one the operator chose (it would land in terminal logs) */
+export function shownPassword(password: string): string {
+  return process.env[BOOTSTRAP_PASSWORD_ENV] === password ? `(from ${BOOTSTRAP_PASSWORD_ENV})` : password;
 }
 
 /** cloudlet's configuration with --port applying to the identity service */
 function identityConfig(flags: ServerFlags): Config {
-  const cfg = configFrom({ ...flags, port: undefined });
-  if (flags.port !== undefined) cfg.identity.port = configFrom({ port: flags.port }).network.port;
-  return cfg;
+  return configFrom({ ...flags, port: undefined, identityPort: flags.identityPort ?? flags.port });
 }
 
-/** The `identity` command group. */
+/** The `identity` command group (main.ts adds `bootstrap`). */
 export function identityCommand(): Command {
   const identity = new Command('identity').description('the Keystone v3-compatible identity service');
-  identity
-    .command('serve')
-    .description('serve the Identity API v3 (default port 35357)')
-    .option('-c, --config <file>', 'YAML configuration file (default /etc/cloudlet/cloudlet.yaml, env CLOUDLET_CONFIG)')
-    .option('--data-dir <dir>', 'where state is kept (env CLOUDLET_DATA_DIR)')
-    .option('--port <n>', 'port to listen on')
-    .option('--database-url <url>', 'postgres://… for PostgreSQL; SQLite under the data dir otherwise (env CLOUDLET_DATABASE_URL)')
-    .action(
-      run(async (flags: ServerFlags) => {
-        const cfg = identityConfig(flags);
-        const running = await serveIdentity(cfg, createLogger(cfg.log_level));
-        announceAdmin(running, cfg, false);
-        stopOnSignals([running.stop]);
-      }),
-    );
+  serverOptions(identity.command('serve').description('serve the Identity API v3 (default port 35357)'), "the identity API's port (default 35357)").action(
+    serveAction('identity', identityConfig, async (cfg, log) => {
+      const running = await serveIdentity(cfg, log);
+      // once, on the terminal only (never logged)
+      if (running.adminPassword) process.stdout.write(`created user admin (domain Default, project admin) with password: ${shownPassword(running.adminPassword)}\n`);
+      return running;
+    }),
+  );
   identity
     .command('rotate-keys')
     .description('make a new token signing key and delete the keys no unexpired token can need')

@@ -3,28 +3,23 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../common/config.js';
-import { createLogger, type Logger } from '../common/logging.js';
+import type { Logger } from '../common/logging.js';
+import { warnTooOpen } from '../common/private-files.js';
 import { HtpasswdAuthenticator } from '../registry/auth/htpasswd.js';
 import { makeSelfSignedCert, type KeyType } from '../registry/cert.js';
 import { loadRegistryConfig, type RegistryConfig } from '../registry/config.js';
-import { run, stopOnSignals } from './serve.js';
+import { loggerFor, portNumber, run, stopOnSignals } from './serve.js';
 
 export interface RegistryFlags {
   config?: string;
   dataDir?: string;
   port?: string;
-}
-
-function portFlag(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--port: not a port number: ${text}`);
-  return port;
+  logFormat?: string;
 }
 
 /** The registry's settings for `registry serve`: --config is distribution's config.yml; data_dir comes from cloudlet's own configuration. */
-export function registryConfigFrom(flags: RegistryFlags, dataDir = loadConfig().data_dir): RegistryConfig {
-  return loadRegistryConfig({ file: flags.config, dataDir, flags: { port: portFlag(flags.port), dataDir: flags.dataDir } });
+export function registryConfigFrom(flags: RegistryFlags, dataDir = loadConfig().data_dir, portFlag = '--port'): RegistryConfig {
+  return loadRegistryConfig({ file: flags.config, dataDir, flags: { port: portNumber(portFlag, flags.port), dataDir: flags.dataDir } });
 }
 
 /** distribution's ":5000" means every interface: IPv6 and IPv4 where the host has IPv6, IPv4 otherwise. */
@@ -67,7 +62,7 @@ export async function startRegistry(cfg: RegistryConfig, log: Logger): Promise<R
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   const host = cfg.host ?? (typeof addr === 'object' && addr ? addr.address : '');
   const url = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ service: 'registry', url, root: cfg.rootDirectory, auth: cfg.auth ? 'htpasswd' : 'none', config: cfg.file }, 'registry listening');
+  log.info({ url, root: cfg.rootDirectory, auth: cfg.auth ? 'htpasswd' : 'none', config: cfg.file }, 'registry listening');
   return { app, url, port, stop: () => app.close() };
 }
 
@@ -84,12 +79,14 @@ export function registryCommand(): Command {
     .description('serve the registry (default port 5000; HTTPS when http.tls is configured, Basic auth when auth.htpasswd is)')
     .option('-c, --config <file>', "distribution's config.yml (env REGISTRY_CONFIGURATION_PATH); REGISTRY_* variables override it")
     .option('--data-dir <dir>', 'keep the registry under <dir>/registry (default <data_dir>/registry)')
-    .option('--port <n>', 'port to listen on (default 5000, or http.addr)')
+    .option('--port <n>', "the registry's port (default 5000, or http.addr)")
+    .option('--log-format <format>', 'text (readable lines), json (one object a line) or auto: text on a terminal, json otherwise', 'auto')
     .action(
       run(async (flags: RegistryFlags) => {
         const cfg = registryConfigFrom(flags);
-        const log = createLogger(cfg.logLevel ?? loadConfig().log_level);
+        const log = loggerFor(flags, cfg.logLevel ?? loadConfig().log_level, 'registry');
         stopOnSignals([await serveRegistry(cfg, log)]);
+        warnTooOpen([cfg.tls?.key, cfg.auth?.htpasswd.path].filter((p): p is string => !!p), log);
       }),
     );
   registry

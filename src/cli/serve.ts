@@ -1,19 +1,53 @@
+import type { Command } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
-import { createLogger } from '../common/logging.js';
+import { createLogger, logFormat, type Logger } from '../common/logging.js';
 import type { TokenValidator } from '../network/api/keystone-auth.js';
+import { checkSecretFiles } from './secret-files.js';
 import { publicUrl } from './urls.js';
 
 export interface ServerFlags {
   config?: string;
   dataDir?: string;
+  /** the network API's (`up`, `network serve`), the identity API's (`identity serve`) */
   port?: string;
+  identityPort?: string;
+  networkPort?: string;
+  registryPort?: string;
   databaseUrl?: string;
+  logFormat?: string;
 }
 
+/** the options every server command takes; `port` says whose port --port sets */
+export function serverOptions(cmd: Command, port: string): Command {
+  return cmd
+    .option('-c, --config <file>', 'YAML configuration file (default /etc/cloudlet/cloudlet.yaml, env CLOUDLET_CONFIG)')
+    .option('--data-dir <dir>', 'where state is kept (env CLOUDLET_DATA_DIR)')
+    .option('--port <n>', port)
+    .option('--database-url <url>', 'postgres://… for PostgreSQL; SQLite under the data dir otherwise (env CLOUDLET_DATABASE_URL)')
+    .option('--log-format <format>', 'text (readable lines), json (one object a line) or auto: text on a terminal, json otherwise', 'auto');
+}
+
+export function portNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`${flag}: not a port number: ${text}`);
+  return port;
+}
+
+/** the configuration with the flags applied: --port and --network-port set the network API's port, --identity-port the identity API's */
 export function configFrom(flags: ServerFlags): Config {
-  const port = flags.port === undefined ? undefined : Number(flags.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port: not a port number: ${flags.port}`);
-  return loadConfig({ file: flags.config, overrides: { data_dir: flags.dataDir, port, database_url: flags.databaseUrl } });
+  const port = portNumber('--port', flags.port);
+  const networkPort = portNumber('--network-port', flags.networkPort);
+  if (port !== undefined && networkPort !== undefined && port !== networkPort) throw new Error('--port and --network-port name the same port: give one');
+  const cfg = loadConfig({ file: flags.config, overrides: { data_dir: flags.dataDir, port: networkPort ?? port, database_url: flags.databaseUrl } });
+  const identityPort = portNumber('--identity-port', flags.identityPort);
+  if (identityPort !== undefined) cfg.identity.port = identityPort;
+  return cfg;
+}
+
+/** the process's logger, as --log-format says, for one service (its lines say which) */
+export function loggerFor(flags: Pick<ServerFlags, 'logFormat'>, level: string, service: string): Logger {
+  return createLogger(level, 'cloudlet', logFormat(flags.logFormat)).child({ service });
 }
 
 /**
@@ -22,13 +56,12 @@ export function configFrom(flags: ServerFlags): Config {
  * TokenService: the one `cloudlet up` runs, else one over the same data directory
  * (signing keys) and database (revocations).
  */
-export async function serveNetwork(cfg: Config, tokens?: TokenValidator): Promise<() => Promise<void>> {
+export async function serveNetwork(cfg: Config, log: Logger, tokens?: TokenValidator): Promise<{ url: string; stop(): Promise<void> }> {
   // loaded when served: `registry serve` should not carry the network service in memory
   const { migrate, openDatabase } = await import('../common/db/index.js');
   const { createNetworkServer } = await import('../network/server.js');
   const { noAuth } = await import('../network/api/auth.js');
   const { keystoneAuth } = await import('../network/api/keystone-auth.js');
-  const log = createLogger(cfg.log_level);
   const database = await openDatabase(cfg);
   await migrate(database);
   const strategy: string = cfg.network.auth_strategy;
@@ -45,20 +78,21 @@ export async function serveNetwork(cfg: Config, tokens?: TokenValidator): Promis
     }
     auth = keystoneAuth(validator, publicUrl(cfg, cfg.identity.host, cfg.identity.port));
   } else {
-    log.warn({ service: 'network' }, 'auth_strategy noauth: every request is an admin (development only)');
+    log.warn('auth_strategy noauth: every request is an admin (development only)');
   }
   const { app } = await createNetworkServer(cfg, database, log, auth);
   await app.listen({ host: cfg.network.host, port: cfg.network.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.network.port;
-  log.info(
-    { service: 'network', url: `http://${cfg.network.host}:${port}`, database: database.dialect, dataDir: cfg.data_dir, auth: cfg.network.auth_strategy },
-    'network API listening',
-  );
-  return async () => {
-    for (const stop of stops) stop();
-    await app.close();
-    await database.close();
+  const url = publicUrl(cfg, cfg.network.host, port);
+  log.info({ url, database: database.dialect, dataDir: cfg.data_dir, auth: cfg.network.auth_strategy }, 'network API listening');
+  return {
+    url,
+    async stop() {
+      for (const stop of stops) stop();
+      await app.close();
+      await database.close();
+    },
   };
 }
 
@@ -74,13 +108,25 @@ export const run =
     }
   };
 
-/** Stops the servers on SIGINT/SIGTERM. */
-export function stopOnSignals(stops: Array<() => Promise<void>>): void {
+/** A `serve` command's action: one service with its logger, the check of the secrets' modes, stopped by a signal. */
+export const serveAction = (service: string, config: (flags: ServerFlags) => Config, start: (cfg: Config, log: Logger) => Promise<{ stop(): Promise<void> }>) =>
+  run(async (flags: ServerFlags) => {
+    const cfg = config(flags);
+    const log = loggerFor(flags, cfg.log_level, service);
+    const running = await start(cfg, log);
+    checkSecretFiles(cfg, log);
+    stopOnSignals([running.stop]);
+  });
+
+/** Stops the servers on SIGINT/SIGTERM; `say` gets a line when stopping starts and one when done. */
+export function stopOnSignals(stops: Array<() => Promise<void>>, say?: (line: string) => void): void {
   let stopping = false;
-  const stop = async () => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    say?.(`stopping (${signal})`);
     for (const s of stops) await s().catch(() => {});
+    say?.('stopped');
     process.exit(0);
   };
   process.on('SIGINT', stop);

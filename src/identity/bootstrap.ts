@@ -3,13 +3,16 @@
 // implies reader), the admin's grants (on the admin project and on the system),
 // the region, and the catalog of cloudlet's services. Run at every start: later
 // runs create only what is missing and point the endpoints of these services at
-// the URLs given now.
+// the URLs given now. With resetPassword (`cloudlet identity bootstrap`), an
+// existing admin gets the password given, is enabled and loses its tokens, as
+// keystone-manage bootstrap --bootstrap-password does.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../common/config.js';
 import type { Database, Tx } from '../common/db/index.js';
 import { newId } from './api/entity.js';
 import { SYSTEM } from './assignments.js';
 import { Passwords } from './passwords.js';
+import { newEvent } from './revocation.js';
 
 export interface ServiceUrls {
   identity: string;
@@ -27,7 +30,7 @@ async function ensureRole(tx: Tx, name: string): Promise<string> {
   return id;
 }
 
-async function ensureService(tx: Tx, type: string, name: string, url: string, region: string): Promise<void> {
+async function ensureService(tx: Tx, type: string, name: string, url: string, region: string, keepUrls: boolean): Promise<void> {
   let svc = await tx.selectFrom('services').select('id').where('type', '=', type).where('name', '=', name).executeTakeFirst();
   if (!svc) {
     svc = { id: newId() };
@@ -37,26 +40,37 @@ async function ensureService(tx: Tx, type: string, name: string, url: string, re
     const ep = await tx.selectFrom('endpoints').select(['id', 'url']).where('service_id', '=', svc.id).where('interface', '=', iface).where('region_id', '=', region).executeTakeFirst();
     if (!ep) {
       await tx.insertInto('endpoints').values({ id: newId(), service_id: svc.id, interface: iface, region_id: region, url, enabled: 1, extra: '{}' }).execute();
-    } else if (ep.url !== url) {
+    } else if (ep.url !== url && !keepUrls) {
       await tx.updateTable('endpoints').set({ url }).where('id', '=', ep.id).execute();
     }
   }
 }
 
-/** Returns the admin password when this run created the admin user. */
-export async function bootstrap(
-  database: Database,
-  cfg: Config,
-  urls: ServiceUrls,
-  opts: { adminPassword?: string } = {},
-): Promise<{ adminPassword?: string }> {
+export interface BootstrapOptions {
+  /** the admin's password when the user is made or reset; generated when absent */
+  adminPassword?: string;
+  /** set the password of an existing admin user too (and enable it), revoking its tokens */
+  resetPassword?: boolean;
+  /** make missing endpoints only, leave existing URLs (a command run beside the servers does not know their flags) */
+  keepEndpointUrls?: boolean;
+}
+
+export interface BootstrapResult {
+  /** the password set by this run: the admin user was created or reset */
+  adminPassword?: string;
+  created: boolean;
+  reset: boolean;
+}
+
+export async function bootstrap(database: Database, cfg: Config, urls: ServiceUrls, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
   // hashed before the transaction (bcrypt takes a while, the transaction should not), and only when needed
   const hasAdmin = await database.db.selectFrom('users').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
   const password = opts.adminPassword || randomBytes(18).toString('base64url');
-  const hash = hasAdmin ? '' : await new Passwords(cfg.identity.password_hash_rounds).hash(password);
+  const hash = hasAdmin && !opts.resetPassword ? '' : await new Passwords(cfg.identity.password_hash_rounds).hash(password);
   const now = new Date().toISOString();
   return database.db.transaction().execute(async (tx) => {
     let created = false;
+    let reset = false;
     // A write first: two servers bootstrapping one new database queue here (PostgreSQL waits on
     // the key, SQLite on its write lock) and the second then sees what the first made, so
     // nothing below (services have no unique key) is made twice.
@@ -79,6 +93,11 @@ export async function bootstrap(
         options: '{}', extra: '{}', created_at: now,
       }).execute();
       created = true;
+    } else if (opts.resetPassword) {
+      await tx.updateTable('users').set({ password_hash: hash, enabled: 1 }).where('id', '=', user.id).execute();
+      // as Keystone on a password change: the tokens issued so far are revoked (servers read the event within seconds)
+      await tx.insertInto('revocation_events').values(newEvent({ user_id: user.id })).execute();
+      reset = true;
     }
     const admin = await ensureRole(tx, 'admin');
     const member = await ensureRole(tx, 'member');
@@ -98,9 +117,10 @@ export async function bootstrap(
     if (!(await tx.selectFrom('regions').select('id').where('id', '=', region).executeTakeFirst())) {
       await tx.insertInto('regions').values({ id: region, description: '', parent_region_id: null, extra: '{}' }).execute();
     }
-    await ensureService(tx, 'identity', 'keystone', `${urls.identity.replace(/\/+$/, '')}/v3`, region);
-    await ensureService(tx, 'network', 'neutron', urls.network, region);
-    await ensureService(tx, 'image-registry', 'registry', urls.registry, region);
-    return created ? { adminPassword: password } : {};
+    const keep = opts.keepEndpointUrls ?? false;
+    await ensureService(tx, 'identity', 'keystone', `${urls.identity.replace(/\/+$/, '')}/v3`, region, keep);
+    await ensureService(tx, 'network', 'neutron', urls.network, region, keep);
+    await ensureService(tx, 'image-registry', 'registry', urls.registry, region, keep);
+    return { ...(created || reset ? { adminPassword: password } : {}), created, reset };
   });
 }

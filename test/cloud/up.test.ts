@@ -7,25 +7,11 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { backends, requireTool } from '../support/backends.js';
-
-const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'dist', 'src', 'cli', 'main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { CLI, freePort } from '../support/cli.js';
 
 type Run = { code: number; stdout: string; stderr: string };
 function openstack(env: Record<string, string>, args: string[]): Promise<Run> {
@@ -64,7 +50,10 @@ for (const backend of backends()) {
     requireTool('openstack', 'python3-openstackclient');
     assert.ok(existsSync(CLI), `${CLI} is missing: run npx tsc -p . first`);
     const home = await mkdtemp(join(tmpdir(), 'cloudlet-home-'));
+    // removed even when a step below fails
+    t.after(() => rm(home, { recursive: true, force: true }));
     const fresh = await backend.fresh();
+    t.after(() => fresh.cleanup());
     const [identityPort, networkPort, registryPort] = [await freePort(), await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -182,8 +171,6 @@ for (const backend of backends()) {
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
-      await fresh.cleanup();
-      await rm(home, { recursive: true, force: true });
     }
   });
 }
