@@ -1,15 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { cloudsYamlPath, writeCloudEntry } from '../../src/cli/clouds-yaml.js';
 
+/** a temp directory removed after the test, even when it fails */
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clouds-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 const entry = { authUrl: 'http://127.0.0.1:35357/v3', username: 'admin', password: 's3cret', projectName: 'admin', region: 'RegionOne' };
 
-test('clouds.yaml: a new file gets the cloudlet entry, readable by its owner only', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'clouds-')), 'openstack', 'clouds.yaml');
+test('clouds.yaml: a new file gets the cloudlet entry, readable by its owner only', (t) => {
+  const path = join(tempDir(t), 'openstack', 'clouds.yaml');
   writeCloudEntry(path, 'cloudlet', entry);
   const doc = parse(readFileSync(path, 'utf8'));
   assert.deepEqual(doc.clouds.cloudlet.auth, {
@@ -25,8 +32,8 @@ test('clouds.yaml: a new file gets the cloudlet entry, readable by its owner onl
   assert.equal(statSync(path).mode & 0o777, 0o600);
 });
 
-test('clouds.yaml: other clouds and comments are kept, an old cloudlet entry is replaced', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'clouds-')), 'clouds.yaml');
+test('clouds.yaml: other clouds and comments are kept, an old cloudlet entry is replaced', (t) => {
+  const path = join(tempDir(t), 'clouds.yaml');
   writeFileSync(path, '# mine\nclouds:\n  other:\n    auth: {auth_url: "http://x/v3"}\n  cloudlet:\n    auth: {password: old}\n');
   writeCloudEntry(path, 'cloudlet', entry);
   const text = readFileSync(path, 'utf8');
@@ -36,8 +43,8 @@ test('clouds.yaml: other clouds and comments are kept, an old cloudlet entry is 
   assert.equal(doc.clouds.cloudlet.auth.password, 's3cret');
 });
 
-test('clouds.yaml: a file that is not YAML is refused and left as it was', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'clouds-')), 'clouds.yaml');
+test('clouds.yaml: a file that is not YAML is refused and left as it was', (t) => {
+  const path = join(tempDir(t), 'clouds.yaml');
   writeFileSync(path, 'clouds: [unclosed\n');
   assert.throws(() => writeCloudEntry(path, 'cloudlet', entry), /not valid YAML/);
   assert.equal(readFileSync(path, 'utf8'), 'clouds: [unclosed\n');

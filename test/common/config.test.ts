@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/common/config.js';
@@ -12,8 +12,9 @@ test('defaults need no file', () => {
   assert.deepEqual(cfg.network.ml2.tenant_network_types, ['vxlan']);
 });
 
-test('YAML file, then CLOUDLET_* variables, then flags', () => {
+test('YAML file, then CLOUDLET_* variables, then flags', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cloudlet-cfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'cloudlet.yaml');
   writeFileSync(file, 'log_level: warn\nnetwork:\n  port: 1234\n  ml2:\n    vni_ranges: ["5:9"]\n    tenant_network_types: [vlan]\n');
   const env = { CLOUDLET_NETWORK__ML2__VNI_RANGES: '100:200,300:400', CLOUDLET_DATA_DIR: '/tmp/x', CLOUDLET_NETWORK__PORT: '2222' };

@@ -15,7 +15,7 @@ const withBytes = (value: unknown, marker: string, bytes: number[]): Buffer => {
 };
 /** the body goes out byte for byte (the JSON helpers would encode a Buffer as JSON) */
 async function raw(url: string, method: string, path: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json', ...headers }, body: new Uint8Array(body) });
   return { status: res.status, body: await res.json() };
 }
 // a lone continuation byte, a truncated sequence, an overlong encoding of '/', a UTF-16 surrogate

@@ -24,6 +24,7 @@ for (const backend of backends()) {
   test(`openstack CLI against the identity API (${backend.name})`, async (t) => {
     requireTool('openstack', 'python3-openstackclient');
     const home = await mkdtemp(join(tmpdir(), 'cloudlet-oshome-'));
+    t.after(() => rm(home, { recursive: true, force: true }));
     const id = await startIdentity(backend);
     try {
       // a clean environment: nothing of the host's OS_* or clouds.yaml leaks in
@@ -100,7 +101,6 @@ for (const backend of backends()) {
       });
     } finally {
       await id.close();
-      await rm(home, { recursive: true, force: true });
     }
   });
 }

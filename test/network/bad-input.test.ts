@@ -151,6 +151,15 @@ async function ok(s: RunningNetwork, method: string, path: string, body?: unknow
 
 async function buildWorld(backend: Backend): Promise<World> {
   const s = await startNetwork(backend);
+  try {
+    return await populate(s);
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
+}
+
+async function populate(s: RunningNetwork): Promise<World> {
   const net = (await ok(s, 'POST', '/v2.0/networks', { network: { name: 'world' } })).network.id as string;
   const subnet = (await ok(s, 'POST', '/v2.0/subnets', { subnet: { network_id: net, cidr: '10.0.0.0/24', ip_version: 4, name: 'world' } })).subnet.id as string;
   const p1 = (await ok(s, 'POST', '/v2.0/ports', { port: { network_id: net, name: 'p1' } })).port;

@@ -56,6 +56,7 @@ for (const backend of backends()) {
   test(`openstack CLI against the network API (${backend.name})`, async (t) => {
     requireTool('openstack', 'python3-openstackclient');
     const home = await mkdtemp(join(tmpdir(), 'cloudlet-oshome-'));
+    t.after(() => rm(home, { recursive: true, force: true }));
     let net: RunningNetwork | undefined;
     try {
       net = await startNetwork(backend);
@@ -206,7 +207,6 @@ for (const backend of backends()) {
       });
     } finally {
       await net?.close();
-      await rm(home, { recursive: true, force: true });
     }
   });
 }

@@ -2,7 +2,7 @@
 // CLOUDLET_TEST_DATABASE_URL names an admin connection (see
 // test/support/postgres.sh). Under CI, PostgreSQL is mandatory.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -16,8 +16,22 @@ export interface Backend {
 
 const ENV = 'CLOUDLET_TEST_DATABASE_URL';
 
-function tempDataDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'cloudlet-test-'));
+// A test that fails between fresh() and its cleanup (an assertion before a finally is set up, a
+// start that throws) must not leave its directory in /tmp: what is still there at exit is removed.
+const live = new Set<string>();
+process.once('exit', () => {
+  for (const dir of live) rmSync(dir, { recursive: true, force: true });
+});
+
+async function tempDataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'cloudlet-test-'));
+  live.add(dir);
+  return dir;
+}
+
+async function removeDataDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  live.delete(dir);
 }
 
 const sqlite: Backend = {
@@ -27,7 +41,7 @@ const sqlite: Backend = {
     return {
       databaseUrl: undefined,
       dataDir,
-      cleanup: () => rm(dataDir, { recursive: true, force: true }),
+      cleanup: () => removeDataDir(dataDir),
     };
   },
 };
@@ -58,7 +72,7 @@ function postgres(adminUrl: string): Backend {
           try {
             await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
           } finally {
-            await rm(dataDir, { recursive: true, force: true });
+            await removeDataDir(dataDir);
           }
         },
       };

@@ -39,18 +39,30 @@ export async function startIdentity(
   cfg.identity.password_hash_rounds = 4;
   tune(cfg);
   const log = createLogger(cfg.log_level);
-  const database = await openDatabase(cfg);
-  await migrate(database);
-  const server = await createIdentityServer(cfg, database, log);
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = server.app.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const { adminPassword } = await bootstrap(database, cfg, { identity: url, network: 'http://127.0.0.1:9696', registry: 'http://127.0.0.1:5000' });
+  let database: Database | undefined;
+  let server: IdentityServer | undefined;
+  let url: string;
+  let adminPassword: string | undefined;
+  try {
+    database = await openDatabase(cfg);
+    await migrate(database);
+    server = await createIdentityServer(cfg, database, log);
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = server.app.server.address();
+    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    ({ adminPassword } = await bootstrap(database, cfg, { identity: url, network: 'http://127.0.0.1:9696', registry: 'http://127.0.0.1:5000' }));
+  } catch (err) {
+    // the caller never gets close(): nothing it made may stay behind
+    await server?.app.close();
+    await database?.close();
+    if (!reuse) await fresh.cleanup();
+    throw err;
+  }
   const password = reuse?.adminPassword ?? adminPassword!;
   const call: RunningIdentity['call'] = jsonCaller(url);
   const stop = async () => {
-    await server.app.close();
-    await database.close();
+    await server!.app.close();
+    await database!.close();
   };
   return {
     url,

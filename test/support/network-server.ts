@@ -27,10 +27,19 @@ export async function startNetwork(backend: Backend, tune: (cfg: Config) => void
   cfg.network.port = 0;
   tune(cfg);
   const log = createLogger(cfg.log_level);
-  const database = await openDatabase(cfg);
-  await migrate(database);
-  const server = await createNetworkServer(cfg, database, log, auth);
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  let database: Database | undefined;
+  let server: NetworkServer;
+  try {
+    database = await openDatabase(cfg);
+    await migrate(database);
+    server = await createNetworkServer(cfg, database, log, auth);
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (err) {
+    // the caller never gets close(): nothing it made may stay behind
+    await database?.close();
+    await fresh.cleanup();
+    throw err;
+  }
   const addr = server.app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   return {
