@@ -12,8 +12,9 @@ import { OCI_INDEX, OCI_MANIFEST, pushBlob, pushImage, request, sha256, startReg
 const blobFile = (root: string, digest: string) =>
   join(root, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
 
-test('mark and sweep keeps what tags reach and what is new, deletes the rest', async () => {
+test('mark and sweep keeps what tags reach and what is new, deletes the rest', async (t) => {
   const { root, cleanup } = await tempRoot();
+  t.after(cleanup);
   const reg = await startRegistry(root);
   try {
     const a = await pushImage(reg.port, 'app', 'v1', {}, 'a');
@@ -65,6 +66,5 @@ test('mark and sweep keeps what tags reach and what is new, deletes the rest', a
     assert.deepEqual(again.blobsDeleted, [fresh], 'only the no-longer-fresh orphan goes once the grace period is over');
   } finally {
     await reg.close();
-    await cleanup();
   }
 });
