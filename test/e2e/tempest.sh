@@ -16,7 +16,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-REGEX='^neutron_tempest_plugin\.api\.(test_networks|test_subnets|test_ports|test_routers)\b|^tempest\.api\.network\.(test_networks|test_ports)\b'
+REGEX='^neutron_tempest_plugin\.api\.(test_networks|test_subnets|test_ports|test_routers)\b|^tempest\.api\.network\.(test_networks|test_ports|admin\.test_quotas)\b'
 CONCURRENCY=2
 OUT=""
 INSTALL=1
