@@ -46,11 +46,19 @@ export class Quotas {
     return Number(row.n);
   }
 
-  /** Queues, until tx ends, whoever counts this resource of this project; true when it took a lock. */
-  private async lock(tx: Tx, projectId: string, resource: string): Promise<boolean> {
-    if (this.dialect !== 'postgres') return false;
+  private async limitAndUse(tx: Tx, projectId: string, resource: string): Promise<{ limit: number; used: number }> {
+    const table = this.tables.get(resource)!;
+    const row = await tx.selectNoFrom((eb) => [
+      eb.selectFrom('quotas').select('limit').where('project_id', '=', projectId).where('resource', '=', resource).as('limit'),
+      eb.selectFrom(table).select((e) => e.fn.countAll().as('n')).where('project_id', '=', projectId).as('used'),
+    ]).executeTakeFirstOrThrow();
+    return { limit: row.limit ?? this.defaults[resource], used: Number(row.used) };
+  }
+
+  /** Queues, until tx ends, whoever counts this resource of this project (SQLite's one writer does that already). */
+  private async lock(tx: Tx, projectId: string, resource: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`quota:${resource}:${projectId}`}, 0))`.execute(tx);
-    return true;
   }
 
   /**
@@ -66,11 +74,11 @@ export class Quotas {
     }
     // one order for every transaction: no two wait on each other
     for (const project of [...deltas.keys()].sort()) {
-      let limit = await this.limitOf(tx, project, resource);
-      if (limit <= UNLIMITED) continue;
-      // the limit read before the lock may have changed while waiting for it
-      if (await this.lock(tx, project, resource)) limit = await this.limitOf(tx, project, resource);
-      if (limit > UNLIMITED && (await this.used(tx, project, resource)) + deltas.get(project)! > limit) throw Errors.overQuota([resource]);
+      if ((await this.limitOf(tx, project, resource)) <= UNLIMITED) continue;
+      await this.lock(tx, project, resource);
+      // read again under the lock, with the count in the same round trip: a PUT may have changed it meanwhile
+      const { limit, used } = await this.limitAndUse(tx, project, resource);
+      if (limit > UNLIMITED && used + deltas.get(project)! > limit) throw Errors.overQuota([resource]);
     }
   }
 
