@@ -148,7 +148,7 @@ async function main(): Promise<number> {
           `one request at a time; phase B does the same with ${CONCURRENCY} concurrent workers (new names and subnets). ` +
           `Then GET /v2.0/networks (all ${2 * N} networks) and GET /v2.0/ports?network_id=X, ${DURATION} s each with ` +
           `${CONCURRENCY} keep-alive clients. Peak RSS: VmRSS of the server and its descendants summed every 200 ms. ` +
-          `Noauth, on 127.0.0.1; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+          `Noauth, quotas off on both (as the reference's [quotas]), on 127.0.0.1; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
       ),
       figs,
       cloudlet,
