@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { PostgresAdapter, sql } from 'kysely';
 import type { Tx } from '../../../../common/db/index.js';
+import { SegmentClaims } from './segment-claims.js';
 
-type Take = 'taken' | 'busy' | 'gone';
+/** Busy ids remembered per search: enough to find a younger claim among them. */
+const MAX_BUSY = 64;
 
 /**
  * Exact allocation of segmentation ids: only allocated ids are stored (one row
@@ -15,21 +16,24 @@ type Take = 'taken' | 'busy' | 'gone';
  *
  * Concurrency (PostgreSQL; SQLite has one writer): the gap query cannot see
  * ids that running transactions have inserted but not committed, and an
- * insert of such an id would wait for that transaction. So an allocator first
- * claims an id with a transaction-scoped advisory lock it does not wait for:
- * an id claimed elsewhere is skipped, and the search goes on above it. Every
- * id is looked at once per search, so no retry loop is bounded by a count;
- * only when all free ids are claimed by others does the allocator wait, for
- * one of those claims, and search again. The range is exhausted, and the
- * answer null, only when the search finds no free id at all.
+ * insert of such an id would wait for that transaction. So an allocator
+ * claims an id without waiting (segment-claims.ts): an id claimed elsewhere
+ * is skipped, and the search goes on from a random point above it, the ids
+ * jumped over last. Every id is looked at once per search, so no retry is
+ * bounded by a count; only when all free ids are claimed by others does the
+ * allocator wait for one of those claims, and search again. The answer is
+ * null (503) only when the search finds no free id, or, for a bulk create
+ * holding claims already, when only older transactions hold the free ones.
  */
 export class SegmentPool {
   private hints = new Map<string, number>();
-  private lockSpace = new Map<string, number>();
+  private claims: SegmentClaims;
 
   constructor(
     readonly networkType: string,
-  ) {}
+  ) {
+    this.claims = new SegmentClaims(networkType);
+  }
 
   /** An explicit id (a provider network): false when it is in use. Waits for a transaction inserting it, as Neutron's does. */
   async reserve(tx: Tx, physnet: string | null, id: number, networkId: string): Promise<boolean> {
@@ -79,7 +83,7 @@ export class SegmentPool {
     const p = physnet ?? '';
     const pg = tx.getExecutor().adapter instanceof PostgresAdapter;
     for (;;) {
-      let busy: number | null = null;
+      const busy: number[] = [];
       for (const [lo, hi] of ranges) {
         const key = `${p}\0${lo}\0${hi}`;
         const hint = Math.min(Math.max(this.hints.get(key) ?? lo, lo), hi);
@@ -91,7 +95,7 @@ export class SegmentPool {
           for (let at = part[0]; at <= to; ) {
             const c = await this.firstFree(tx, p, at, to);
             if (c === null) break;
-            const took = pg ? await this.take(tx, p, c, networkId) : (await this.insert(tx, p, c, networkId)) ? 'taken' : 'gone';
+            const took = pg ? await this.claims.take(tx, p, c, networkId) : (await this.insert(tx, p, c, networkId)) ? 'taken' : 'gone';
             if (took === 'taken') {
               // the hint is the lowest id taken: if its transaction rolls back, it is found free again
               if (!jumped) this.hints.set(key, c);
@@ -99,7 +103,7 @@ export class SegmentPool {
             }
             at = c + 1;
             if (took === 'busy') {
-              busy ??= c;
+              if (busy.length < MAX_BUSY) busy.push(c);
               // others are taking the lowest free ids: go on from a random point above, the ids jumped over last
               const r = at + Math.floor(Math.random() * (to - at + 1));
               if (r > at) todo.push([at, r - 1]);
@@ -109,26 +113,12 @@ export class SegmentPool {
           }
         }
       }
-      if (busy === null || !wait) return null;
+      if (busy.length === 0 || !wait) return null;
       // every free id is claimed by other transactions: wait for one of them to end; if it rolled back, the id is ours
-      await sql`SELECT pg_advisory_xact_lock(${this.lockKey(p)}::int4, ${lockId(busy)}::int4)`.execute(tx);
-      if (await this.insert(tx, p, busy, networkId)) return busy;
+      const held = await this.claims.waitForOne(tx, p, busy);
+      if (held === 'yield') return null;
+      if (held !== 'again' && (await this.insert(tx, p, held, networkId))) return held;
     }
-  }
-
-  /**
-   * PostgreSQL: claim and insert in one statement, without waiting for anyone: 'busy' when
-   * another transaction holds the claim, 'gone' when the id was committed since the gap query.
-   */
-  private async take(tx: Tx, physnet: string, id: number, networkId: string): Promise<Take> {
-    const res = await sql<{ claimed: boolean; inserted: number }>`
-      WITH claim AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(${this.lockKey(physnet)}::int4, ${lockId(id)}::int4) AS ok),
-        ins AS (INSERT INTO segment_allocations (network_type, physical_network, segmentation_id, network_id)
-          SELECT ${this.networkType}, ${physnet}, ${id}, ${networkId} FROM claim WHERE ok
-          ON CONFLICT DO NOTHING RETURNING 1)
-      SELECT (SELECT ok FROM claim) AS claimed, (SELECT count(*) FROM ins)::int AS inserted`.execute(tx);
-    const { claimed, inserted } = res.rows[0];
-    return Number(inserted) === 1 ? 'taken' : claimed ? 'gone' : 'busy';
   }
 
   private async insert(tx: Tx, physnet: string, id: number, networkId: string): Promise<boolean> {
@@ -139,20 +129,7 @@ export class SegmentPool {
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
   }
-
-  /** The first key of this type's and physnet's advisory locks: the same on every server. */
-  private lockKey(physnet: string): number {
-    let k = this.lockSpace.get(physnet);
-    if (k === undefined) {
-      k = createHash('sha256').update(`cloudlet segment ${this.networkType} ${physnet}`).digest().readInt32BE(0);
-      this.lockSpace.set(physnet, k);
-    }
-    return k;
-  }
 }
-
-/** The second key: the id shifted into int4 (GRE ids go up to 2^32-1). */
-const lockId = (id: number): number => id - 2 ** 31;
 
 /** "1:1000" → [1, 1000], checked against the type's limits. */
 export function parseRange(spec: string, min: number, max: number, what: string): [number, number] {

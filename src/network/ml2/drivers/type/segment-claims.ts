@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Tx } from '../../../../common/db/index.js';
+
+export type Take = 'taken' | 'busy' | 'gone';
+
+/** PostgreSQL transactions holding segment claims, which others may be waiting for. */
+const claimers = new WeakSet<Tx>();
+
+/** How often a transaction holding claims looks again at younger ones' claims. */
+const POLL_MS = 5;
+
+/**
+ * Claims on segmentation ids, on PostgreSQL: transaction-scoped advisory locks keyed by
+ * (type and physnet, id), the same on every server. Whoever inserts an allocation holds its
+ * claim, so an allocator can skip an id another transaction is inserting instead of waiting
+ * for it. SQLite needs none: it has one writer.
+ */
+export class SegmentClaims {
+  private spaces = new Map<string, number>();
+
+  constructor(private networkType: string) {}
+
+  /** Claims and inserts in one statement, waiting for no one: 'busy' when another transaction holds the claim, 'gone' when the id is committed. */
+  async take(tx: Tx, physnet: string, id: number, networkId: string): Promise<Take> {
+    const res = await sql<{ claimed: boolean; inserted: number }>`
+      WITH claim AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(${this.space(physnet)}::int4, ${lockId(id)}::int4) AS ok),
+        ins AS (INSERT INTO segment_allocations (network_type, physical_network, segmentation_id, network_id)
+          SELECT ${this.networkType}, ${physnet}, ${id}, ${networkId} FROM claim WHERE ok
+          ON CONFLICT DO NOTHING RETURNING 1)
+      SELECT (SELECT ok FROM claim) AS claimed, (SELECT count(*) FROM ins)::int AS inserted`.execute(tx);
+    const { claimed, inserted } = res.rows[0];
+    if (claimed) claimers.add(tx);
+    return Number(inserted) === 1 ? 'taken' : claimed ? 'gone' : 'busy';
+  }
+
+  /**
+   * After a search found free ids but all of them claimed by others: the id whose claim this
+   * transaction now holds (free if its holder rolled back), 'again' to search again, or 'yield'.
+   * A transaction holding no claims blocks on one: nobody can be waiting for it. One holding
+   * claims (a bulk create) may be waited for, so it never blocks: it looks again while a younger
+   * transaction holds one of the ids (a younger one never waits for it), and yields when only
+   * older ones do, as the younger of two bulk creates holding parts of the last ids must
+   * (wait-die). Waits then never form a cycle, and the oldest always goes on.
+   */
+  async waitForOne(tx: Tx, physnet: string, busy: number[]): Promise<number | 'again' | 'yield'> {
+    const space = this.space(physnet);
+    if (!claimers.has(tx)) {
+      await sql`SELECT pg_advisory_xact_lock(${space}::int4, ${lockId(busy[0])}::int4)`.execute(tx);
+      claimers.add(tx);
+      return busy[0];
+    }
+    const holders = await sql<{ younger: boolean | null }>`
+      SELECT (a.xact_start, a.pid) > (now(), pg_backend_pid()) AS younger
+      FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.classid = ${String(space >>> 0)}::oid AND l.objid = ANY(${busy.map((id) => String(lockId(id) >>> 0))}::oid[])`.execute(tx);
+    if (holders.rows.length < busy.length) return 'again';
+    if (!holders.rows.some((h) => h.younger === true)) return 'yield';
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    return 'again';
+  }
+
+  /** The first key: this type's and physnet's, from a digest so every server agrees. */
+  private space(physnet: string): number {
+    let k = this.spaces.get(physnet);
+    if (k === undefined) {
+      k = createHash('sha256').update(`cloudlet segment ${this.networkType} ${physnet}`).digest().readInt32BE(0);
+      this.spaces.set(physnet, k);
+    }
+    return k;
+  }
+}
+
+/** The second key: the id shifted into int4 (GRE ids go up to 2^32-1). */
+const lockId = (id: number): number => id - 2 ** 31;
