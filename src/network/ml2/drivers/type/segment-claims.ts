@@ -43,8 +43,9 @@ export class SegmentClaims {
    * older ones do, as the younger of two bulk creates holding parts of the last ids must
    * (wait-die). Waits then never form a cycle, and the oldest always goes on.
    */
-  async waitForOne(tx: Tx, physnet: string, busy: number[]): Promise<number | 'again' | 'yield'> {
+  async waitForOne(tx: Tx, physnet: string, ids: number[]): Promise<number | 'again' | 'yield'> {
     const space = this.space(physnet);
+    const busy = [...new Set(ids)]; // overlapping ranges can show one id twice
     if (!claimers.has(tx)) {
       await sql`SELECT pg_advisory_xact_lock(${space}::int4, ${lockId(busy[0])}::int4)`.execute(tx);
       claimers.add(tx);
