@@ -31,8 +31,7 @@ async function startServers(backend: Backend, count: number, ml2: Partial<Config
     cfg.log_level = process.env.CLOUDLET_TEST_LOG_LEVEL ?? 'silent';
     Object.assign(cfg.network.ml2, ml2);
     // the networks here outnumber the default per-project quota, which is not what is tested
-    const quotas = (cfg.network as { quotas?: Record<string, number> }).quotas;
-    if (quotas) quotas.quota_network = -1;
+    cfg.network.quotas.quota_network = -1;
     const database = await openDatabase(cfg);
     await migrate(database);
     const server = await createNetworkServer(cfg, database, createLogger(cfg.log_level));
