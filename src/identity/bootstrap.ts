@@ -62,10 +62,18 @@ export interface BootstrapResult {
   reset: boolean;
 }
 
+/** 144 random bits; never starting with '-', or `--os-password <it>` would read as an option. */
+function newPassword(): string {
+  for (;;) {
+    const p = randomBytes(18).toString('base64url');
+    if (p[0] !== '-') return p;
+  }
+}
+
 export async function bootstrap(database: Database, cfg: Config, urls: ServiceUrls, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
   // hashed before the transaction (bcrypt takes a while, the transaction should not), and only when needed
   const hasAdmin = await database.db.selectFrom('users').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
-  const password = opts.adminPassword || randomBytes(18).toString('base64url');
+  const password = opts.adminPassword || newPassword();
   const hash = hasAdmin && !opts.resetPassword ? '' : await new Passwords(cfg.identity.password_hash_rounds).hash(password);
   const now = new Date().toISOString();
   return database.db.transaction().execute(async (tx) => {

@@ -57,7 +57,7 @@ for (const backend of backends()) {
       };
       const network = catalog.catalog.find((s) => s.type === 'network')!;
       assert.ok(network.endpoints.every((e) => e.url === `http://127.0.0.1:${networkPort}`), 'endpoints keep the ports cloudlet up serves on');
-      const old = await exec('openstack', ['--os-password', first, 'token', 'issue'], admin);
+      const old = await exec('openstack', [`--os-password=${first}`, 'token', 'issue'], admin);
       assert.notEqual(old.code, 0, 'the old password no longer works');
     });
 

@@ -87,7 +87,8 @@ for (const backend of backends()) {
         };
         const tok = await ok(
           acEnv, '--os-auth-type', 'v3applicationcredential', '--os-application-credential-id', ac.id,
-          '--os-application-credential-secret', ac.secret, 'token', 'issue', '-f', 'json',
+          // one argument with '=': a secret may start with '-', as Keystone's do (urlsafe base64)
+          `--os-application-credential-secret=${ac.secret}`, 'token', 'issue', '-f', 'json',
         );
         assert.equal(tok.project_id, projectId);
         assert.equal(tok.user_id, userId);
