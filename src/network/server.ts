@@ -61,7 +61,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
 
   app.setNotFoundHandler(async (req, reply) => {
     if (req.url.startsWith('/v2.0')) await authenticated(req);
-    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules|availability_zones)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
+    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules|availability_zones|quotas)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
     const e = known ? Errors.methodNotAllowed() : Errors.notFoundPath();
     return reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });

@@ -2,7 +2,13 @@
 // policy, validation, limits below usage, bulk creates, the default security
 // group, and concurrent creates at the limit never ending above it.
 import { test } from 'node:test';
+import { sql } from 'kysely';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/common/config.js';
+import { defaultLimits, servedQuotas } from '../../src/network/quota/resources.js';
 import { backends } from '../support/backends.js';
 import { as, testHeaderAuth } from '../support/header-auth.js';
 import { startNetwork, type RunningNetwork } from '../support/network-server.js';
@@ -30,6 +36,18 @@ const setQuota = (net: RunningNetwork, project: string, quota: Record<string, un
 const count = async (net: RunningNetwork, table: 'networks' | 'security_groups', project: string) =>
   Number((await net.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('project_id', '=', project).executeTakeFirstOrThrow()).n);
 const network = (name: string) => ({ network: { name } });
+
+test('default_quota is the default of a resource whose own option is left empty in the YAML file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cloudlet-quota-'));
+  try {
+    const file = join(dir, 'cloudlet.yaml');
+    await writeFile(file, 'network:\n  quotas:\n    default_quota: 42\n    quota_port: ~\n    quota_subnet: -5\n');
+    const limits = defaultLimits(loadConfig({ file, env: {} }).network.quotas, servedQuotas());
+    assert.deepEqual(limits, { ...DEFAULTS, port: 42, subnet: -1 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 for (const backend of backends()) {
   test(`quota API: defaults, policy, validation, reset (${backend.name})`, async () => {
@@ -85,6 +103,47 @@ for (const backend of backends()) {
       assert.deepEqual((await ok(net, 'GET', '/v2.0/quotas', undefined, ADMIN)).quotas, []);
       assert.deepEqual((await ok(net, 'GET', '/v2.0/quotas/project-a', undefined, A)).quota, DEFAULTS);
       await fails(net, 'DELETE', '/v2.0/quotas/project-a', undefined, ADMIN, 404, 'TenantQuotaNotFound', 'Quota for project project-a could not be found.');
+    } finally {
+      await net.close();
+    }
+  });
+
+  test(`quota API: bad project ids, force as a string, PATCH, ?fields=, indexes for counting (${backend.name})`, async () => {
+    const net = await startNetwork(backend, () => {}, testHeaderAuth);
+    try {
+      // a project id longer than the column (varchar(255)) is refused on every path, never a 500
+      const long = 'p'.repeat(300);
+      const tooLong = `Invalid input for operation: '${long}' exceeds maximum length of 255.`;
+      await fails(net, 'PUT', `/v2.0/quotas/${long}`, { quota: { network: 5 } }, ADMIN, 400, 'InvalidInput', tooLong);
+      for (const path of [long, `${long}.json`, `${long}/default`, `${long}/details`]) await fails(net, 'GET', `/v2.0/quotas/${path}`, undefined, ADMIN, 400, 'InvalidInput', tooLong);
+      await fails(net, 'DELETE', `/v2.0/quotas/${long}`, undefined, ADMIN, 400, 'InvalidInput', tooLong);
+      assert.equal((await setQuota(net, 'p'.repeat(255), { network: 5 })).quota.network, 5);
+
+      // force and check_limit are converted as neutron_lib's convert_to_boolean
+      await ok(net, 'POST', '/v2.0/networks', network('n1'), A, 201);
+      await fails(net, 'PUT', '/v2.0/quotas/project-a', { quota: { network: 0, force: 'false' } }, ADMIN, 400, 'HTTPBadRequest');
+      assert.equal((await setQuota(net, 'project-a', { network: 0, force: 'TRUE' })).quota.network, 0);
+      assert.equal((await setQuota(net, 'project-a', { subnet: 0, force: 1, check_limit: 'False' })).quota.subnet, 0);
+      await fails(net, 'PUT', '/v2.0/quotas/project-a', { quota: { network: 0, force: 'yes' } }, ADMIN, 400, 'InvalidInput',
+        "Invalid input for operation: 'yes' cannot be converted to boolean.");
+      await fails(net, 'PUT', '/v2.0/quotas/project-a', { quota: { network: 0, check_limit: 'maybe' } }, ADMIN, 400, 'InvalidInput');
+
+      await fails(net, 'PATCH', '/v2.0/quotas/project-a', { quota: { network: 1 } }, ADMIN, 405, 'HTTPMethodNotAllowed');
+
+      // ?fields= keeps the keys named exactly, as for other resources
+      assert.deepEqual((await ok(net, 'GET', '/v2.0/quotas/project-a?fields=network&fields=port', undefined, A)).quota, { network: 0, port: 500 });
+      assert.deepEqual((await ok(net, 'GET', '/v2.0/quotas/project-a/default?fields=subnet', undefined, A)).quota, { subnet: 100 });
+      assert.deepEqual((await ok(net, 'GET', '/v2.0/quotas/project-a/details?fields=network', undefined, A)).quota, { network: { limit: 0, used: 1, reserved: 0 } });
+      assert.deepEqual((await ok(net, 'PUT', '/v2.0/quotas/project-a?fields=port', { quota: { port: 7 } }, ADMIN)).quota, { port: 7 });
+      assert.deepEqual((await ok(net, 'GET', '/v2.0/quotas?fields=project_id&fields=port', undefined, ADMIN)).quotas,
+        [{ project_id: 'p'.repeat(255), port: 500 }, { project_id: 'project-a', port: 7 }]);
+
+      // what a counted create counts, by project_id, is indexed
+      const indexes = backend.name === 'postgres'
+        ? (await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()`.execute(net.database.db)).rows
+        : (await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index'`.execute(net.database.db)).rows;
+      const names = new Set(indexes.map((i) => i.name));
+      for (const table of ['networks', 'subnets', 'ports', 'security_groups', 'security_group_rules', 'network_rbacs']) assert.ok(names.has(`${table}_project`), table);
     } finally {
       await net.close();
     }
@@ -188,3 +247,28 @@ for (const backend of backends()) {
     }
   });
 }
+
+test('quota PUTs listing resources in any order and security group creates never deadlock (postgres)', { skip: !backends().some((b) => b.name === 'postgres') }, async () => {
+  const net = await startNetwork(backends().find((b) => b.name === 'postgres')!, () => {}, testHeaderAuth);
+  try {
+    // stats reach pg_stat_database when a backend goes idle, at most once a second
+    const deadlocks = async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      const { rows } = await sql<{ deadlocks: string }>`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`.execute(net.database.db);
+      return Number(rows[0].deadlocks);
+    };
+    const before = await deadlocks();
+    for (let round = 0; round < 10; round++) {
+      const replies = await Promise.all([
+        ...Array.from({ length: 3 }, (_, i) => net.call('PUT', '/v2.0/quotas/project-a', { quota: { security_group_rule: 1000 + i, security_group: 100 + i } }, ADMIN)),
+        ...Array.from({ length: 3 }, (_, i) => net.call('PUT', '/v2.0/quotas/project-a', { quota: { security_group: 100 + i, security_group_rule: 1000 + i } }, ADMIN)),
+        ...Array.from({ length: 4 }, (_, i) => net.call('POST', '/v2.0/security-groups', { security_group: { name: `g${round}-${i}` } }, A)),
+      ]);
+      for (const r of replies) assert.ok(r.status < 500, JSON.stringify(r.body));
+    }
+    assert.equal(await deadlocks(), before, 'no transaction was chosen as a deadlock victim');
+    assert.equal(await count(net, 'security_groups', 'project-a'), 41);
+  } finally {
+    await net.close();
+  }
+});

@@ -5,16 +5,40 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allowed } from '../../common/policy/engine.js';
 import { rules } from '../../common/policy/rules.js';
 import type { AuthStrategy } from '../api/auth.js';
+import { searchOf } from '../api/controller.js';
 import { Errors } from '../api/errors.js';
+import { fieldsOf } from '../api/query.js';
 import { prepareUpdate, type Caller } from '../api/resource.js';
+import { C } from '../api/validators.js';
 import type { PluginContext } from '../ml2/context.js';
-import { quotaDef } from './resources.js';
+import { quotaDef, type QuotaLimits } from './resources.js';
 
 type Body = Record<string, unknown>;
 type IdRequest = FastifyRequest<{ Params: { id: string; action?: string } }>;
 
 const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v);
 const noJson = (s: string): string => (s.endsWith('.json') ? s.slice(0, -5) : s);
+
+/** A project id from the path: longer than the quotas column (varchar(255)) is refused, not a database error. */
+function projectId(id: string): string {
+  if (id.length > 255) throw Errors.invalidInput(`'${id}' exceeds maximum length of 255`);
+  return id;
+}
+
+/** force and check_limit: neutron_lib's convert_to_boolean ('true', 'False', 1, ...). */
+function flag(v: unknown): boolean {
+  try {
+    return C.boolean(v) as boolean;
+  } catch (e) {
+    throw Errors.invalidInput((e as Error).message);
+  }
+}
+
+/** ?fields= as Neutron's UserFilterHook: only the keys named exactly. */
+function only(req: FastifyRequest, q: Body): Body {
+  const fields = fieldsOf(searchOf(req));
+  return fields ? Object.fromEntries(Object.entries(q).filter(([k]) => fields.includes(k))) : q;
+}
 
 /**
  * quotasv2's validate_policy: the rule is asked about the caller's own project whatever project
@@ -37,7 +61,7 @@ export function registerQuotas(app: FastifyInstance, ctx: PluginContext, auth: A
   for (const path of ['/v2.0/quotas', '/v2.0/quotas.json']) {
     app.get(path, async (req) => {
       enforce(await who(req), 'get_quota');
-      return { quotas: await quotas.listSet(ctx.db) };
+      return { quotas: (await quotas.listSet(ctx.db)).map((q) => only(req, q)) };
     });
     app.post(path, async (req) => {
       await who(req);
@@ -47,26 +71,26 @@ export function registerQuotas(app: FastifyInstance, ctx: PluginContext, auth: A
 
   app.get('/v2.0/quotas/:id', async (req: IdRequest) => {
     const caller = await who(req);
-    const id = noJson(req.params.id);
+    const id = projectId(noJson(req.params.id));
     // the collection actions: the caller's project
     if (id === 'project') return { project: { project_id: caller.projectId } };
     if (id === 'tenant') return { tenant: { tenant_id: caller.projectId } };
     mayRead(caller, id);
-    return { quota: await quotas.limits(ctx.db, id) };
+    return { quota: only(req, await quotas.limits(ctx.db, id)) };
   });
 
   app.get('/v2.0/quotas/:id/:action', async (req: IdRequest) => {
     const caller = await who(req);
-    const { id } = req.params;
+    const id = projectId(req.params.id);
     const action = noJson(req.params.action ?? '');
     if (action === 'default') {
       mayRead(caller, id);
-      return { quota: { ...quotas.defaults } };
+      return { quota: only(req, { ...quotas.defaults }) };
     }
     if (action !== 'details') throw Errors.notFoundPath();
     // quotasv2_detail asks no rule: another project's usage is for admins
     if (id !== caller.projectId && !caller.isAdmin) throw Errors.adminRequired('Only admin is authorized to access quotas for another project');
-    return { quota: await quotas.details(ctx.db, id) };
+    return { quota: only(req, await quotas.details(ctx.db, id)) };
   });
 
   app.put('/v2.0/quotas/:id', async (req: IdRequest) => {
@@ -77,19 +101,20 @@ export function registerQuotas(app: FastifyInstance, ctx: PluginContext, auth: A
     let force = false;
     let values = body;
     if (isObject(body) && isObject(body.quota)) {
-      const { force: f, check_limit: _checkLimit, ...limits } = body.quota;
-      force = f === true;
+      const { force: f = false, check_limit: checkLimit = false, ...limits } = body.quota;
+      force = flag(f);
+      flag(checkLimit);
       values = { ...body, quota: limits };
     }
-    const changes = prepareUpdate(def, values) as Record<string, number>;
-    const id = noJson(req.params.id);
-    return { quota: await ctx.tx((tx) => quotas.update(tx, id, changes, force)) };
+    const changes = prepareUpdate(def, values) as QuotaLimits;
+    const id = projectId(noJson(req.params.id));
+    return { quota: only(req, await ctx.tx((tx) => quotas.update(tx, id, changes, force))) };
   });
 
   app.delete('/v2.0/quotas/:id', async (req: IdRequest, reply: FastifyReply) => {
     const caller = await who(req);
     enforce(caller, 'delete_quota');
-    const id = noJson(req.params.id);
+    const id = projectId(noJson(req.params.id));
     await ctx.tx((tx) => quotas.reset(tx, id));
     reply.code(204);
     return reply.send();

@@ -55,7 +55,10 @@ export class Quotas {
     return { limit: row.limit ?? this.defaults[resource], used: Number(row.used) };
   }
 
-  /** Queues, until tx ends, whoever counts this resource of this project (SQLite's one writer does that already). */
+  /**
+   * Queues, until tx ends, whoever counts this resource of this project (SQLite's one writer does that already).
+   * A transaction locking several takes them in QUOTA_RESOURCES order, then by project, or two can deadlock.
+   */
   private async lock(tx: Tx, projectId: string, resource: string): Promise<void> {
     if (this.dialect !== 'postgres') return;
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`quota:${resource}:${projectId}`}, 0))`.execute(tx);
@@ -87,8 +90,10 @@ export class Quotas {
    * refused (400) unless force is set, and -1 (unlimited) is never checked.
    */
   async update(tx: Tx, projectId: string, values: Record<string, number>, force: boolean): Promise<Record<string, number>> {
+    // locks and rows in the declaration's order, as every create takes them, whatever order the body lists
+    const changes = this.served.filter((r) => Object.hasOwn(values, r.name)).map((r) => [r.name, values[r.name]] as const);
     if (!force) {
-      for (const [resource, limit] of Object.entries(values)) {
+      for (const [resource, limit] of changes) {
         if (limit === UNLIMITED) continue;
         await this.lock(tx, projectId, resource);
         const used = await this.used(tx, projectId, resource);
@@ -97,7 +102,7 @@ export class Quotas {
         }
       }
     }
-    for (const [resource, limit] of Object.entries(values)) {
+    for (const [resource, limit] of changes) {
       await tx.insertInto('quotas').values({ project_id: projectId, resource, limit })
         .onConflict((oc) => oc.columns(['project_id', 'resource']).doUpdateSet({ limit })).execute();
     }

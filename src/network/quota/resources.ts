@@ -1,5 +1,5 @@
 import type { QuotaConfig } from '../../common/config.js';
-import { defineResource, type Attr, type ResourceDef } from '../api/resource.js';
+import { defineResource, type Attr, type ResourceOf } from '../api/resource.js';
 import { C, V } from '../api/validators.js';
 
 /** Tables whose rows count as a project's use of a quota resource (each has project_id). */
@@ -38,8 +38,8 @@ const DB_INTEGER_MAX = 2 ** 31 - 1;
  * The quota "resource" of PUT /v2.0/quotas/{project_id}, as quotasv2's attribute map: every served
  * resource put-able, converted to an integer and between -1 (unlimited) and the largest DB integer.
  */
-export function quotaDef(served: readonly QuotaResource[]): ResourceDef {
-  const limit: Attr = { kind: 'integer', post: false, put: true, convert: C.integer, validate: V.integer(-1, DB_INTEGER_MAX) };
+export function quotaDef(served: readonly QuotaResource[]) {
+  const limit = { kind: 'integer', post: false, put: true, convert: C.integer, validate: V.integer(-1, DB_INTEGER_MAX) } as const satisfies Attr;
   return defineResource({
     singular: 'quota',
     plural: 'quotas',
@@ -48,6 +48,9 @@ export function quotaDef(served: readonly QuotaResource[]): ResourceDef {
     attributes: Object.fromEntries(served.map((r) => [r.name, limit])),
   });
 }
+
+/** A PUT's limits by resource name, as prepareUpdate converts them. */
+export type QuotaLimits = ResourceOf<ReturnType<typeof quotaDef>>;
 
 /** A limit as Neutron reads its option: any negative value is unlimited (-1). */
 export function defaultLimits(cfg: QuotaConfig, served: readonly QuotaResource[]): Record<string, number> {
