@@ -14,6 +14,17 @@ import type { Segment } from './types.js';
 
 type Body = Record<string, unknown>;
 
+/**
+ * The network row as the lock between its port and subnet writes (PostgreSQL; SQLite has one writer):
+ * port writes take it shared before reading the network's subnets, subnet writes take it exclusively
+ * (their revision bump) before reading its ports, so neither misses what the other commits.
+ */
+export async function lockNetwork(ctx: PluginContext, tx: Tx, id: string, mode: 'share' | 'update'): Promise<void> {
+  let q = tx.selectFrom('networks').select('id').where('id', '=', id);
+  if (ctx.database.dialect === 'postgres') q = mode === 'share' ? q.forShare() : q.forUpdate();
+  if (!(await q.executeTakeFirst())) throw Errors.notFound('Network', id);
+}
+
 const segmentFilter = (column: 'network_type' | 'physical_network' | 'segmentation_id'): ComputedFilter =>
   (eb, values) => eb('id', 'in', eb.selectFrom('network_segments').select('network_id').where(column, 'in', values as never[]));
 
@@ -178,6 +189,8 @@ export class Networks {
   async delete(caller: Caller, id: string): Promise<void> {
     await this.get(caller, id);
     await deleteResource(this.ctx, this.ops, id, async (tx) => {
+      // first, as port creates lock it before the subnets: no lock-order cycle, and no port slips past the check
+      await lockNetwork(this.ctx, tx, id, 'update');
       const inUse = await tx.selectFrom('ports').select('id').where('network_id', '=', id)
         .where('device_owner', '!=', 'network:dhcp').orderBy('id').execute();
       if (inUse.length) throw Errors.networkInUse(id, inUse.map((p) => p.id));

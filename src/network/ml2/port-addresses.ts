@@ -172,7 +172,9 @@ export class PortAddresses {
   async releaseAll(tx: Tx, portId: string): Promise<void> {
     const ips = await tx.selectFrom('ip_allocations').innerJoin('subnets', 'subnets.id', 'ip_allocations.subnet_id')
       .select(['ip_allocations.ip_address', 'subnets.id', 'subnets.network_id', 'subnets.cidr', 'subnets.ip_version', 'subnets.gateway_ip'])
-      .where('ip_allocations.port_id', '=', portId).execute();
+      .where('ip_allocations.port_id', '=', portId)
+      // the order allocate locks subnets in (v4 first, then by age): two port writes do not wait on each other's
+      .orderBy('subnets.ip_version').orderBy('subnets.created_at').orderBy('subnets.id').execute();
     for (const r of ips) await this.ctx.ipam.release(tx, r, r.ip_address);
   }
 }

@@ -8,7 +8,7 @@ import { normalizeMac, randomMac } from '../ipam/address.js';
 import { newId, now, type PluginContext } from './context.js';
 import { extendPorts } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
-import type { Networks } from './networks.js';
+import { lockNetwork, type Networks } from './networks.js';
 import { hasGlobalScope } from '../../common/policy/network-rules.js';
 import { readsOwnProject } from './rbac.js';
 import { networkRelated } from './subnets.js';
@@ -66,6 +66,8 @@ export class Ports {
     return createResources(this.ctx, this.ops, items, async (tx, item) => {
       const id = newId();
       const networkId = item.network_id as string;
+      // before reading the subnets: a subnet created meanwhile is either seen here or gives this port its address
+      await lockNetwork(this.ctx, tx, networkId, 'share');
       const mac = await this.chooseMac(tx, networkId, item.mac_address as string | null);
       const t = now();
       const row = toRow(portDef, {
@@ -136,6 +138,8 @@ export class Ports {
         else set.mac_address = mac;
       }
       if ('fixed_ips' in changes) {
+        // as create: the subnets' rows after the network's, the order subnet deletes lock them in
+        await lockNetwork(this.ctx, tx, networkId, 'share');
         await this.addresses.replace(tx, {
           id, network_id: networkId, mac_address: (set.mac_address ?? original.mac_address) as string,
           device_owner: (changes.device_owner ?? original.device_owner) as string,
@@ -156,7 +160,11 @@ export class Ports {
 
   async delete(caller: Caller, id: string): Promise<void> {
     await this.get(caller, id);
-    await deleteResource(this.ctx, this.ops, id, (tx) => this.remove(tx, id), () => Errors.notFound('Port', id));
+    await deleteResource(this.ctx, this.ops, id, async (tx, current) => {
+      // as create: a subnet delete taking this port's address queues on the network, not on the port
+      await lockNetwork(this.ctx, tx, current.network_id as string, 'share');
+      await this.remove(tx, id);
+    }, () => Errors.notFound('Port', id));
   }
 
   async remove(tx: Tx, id: string): Promise<void> {

@@ -81,6 +81,9 @@ export class Subnets {
       }
       checkIpv6Modes(item, cidr);
       const networkId = item.network_id as string;
+      // first: on the network row this waits for the network's port and subnet writes, and they for it,
+      // so the subnets and ports read below are complete (lockNetwork)
+      await this.bumpNetwork(tx, networkId);
       const siblings = await tx.selectFrom('subnets').select(['cidr']).where('network_id', '=', networkId).execute();
       if (siblings.some((s) => cidrsOverlap(parseCidr(s.cidr) as Cidr, cidr))) {
         throw Errors.invalidInput(`Requested subnet with cidr: ${item.cidr as string} for network: ${networkId} overlaps with another subnet`);
@@ -101,13 +104,14 @@ export class Subnets {
       await this.ctx.ipam.initPools(tx, { id, network_id: networkId, cidr: item.cidr as string, ip_version: cidr.version, gateway_ip: gw }, pools);
       // in the subnet's own transaction (Neutron: just after it): the subnet and the ports' addresses come together
       await this.addresses.addToNetworkPorts(tx, id, networkId);
-      await this.bumpNetwork(tx, networkId);
       return id;
     }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
   }
 
+  /** Also the network's lock for subnet writes: an UPDATE holds the row as FOR NO KEY UPDATE, which FOR SHARE waits on. */
   private async bumpNetwork(tx: Tx, networkId: string): Promise<void> {
-    await tx.updateTable('networks').set((eb) => ({ revision_number: eb('revision_number', '+', 1) })).where('id', '=', networkId).execute();
+    const r = await tx.updateTable('networks').set((eb) => ({ revision_number: eb('revision_number', '+', 1) })).where('id', '=', networkId).executeTakeFirst();
+    if (r.numUpdatedRows === 0n) throw Errors.notFound('Network', networkId);
   }
 
   /** The network's owner and sharing, for the rules; for a new subnet, NetworkNotFound when the caller may not use the network. */
@@ -176,10 +180,13 @@ export class Subnets {
   async delete(caller: Caller, id: string): Promise<void> {
     await this.get(caller, id);
     await deleteResource(this.ctx, this.ops, id, async (tx) => {
+      const s = await tx.selectFrom('subnets').select(['network_id', 'ip_version', 'ipv6_address_mode']).where('id', '=', id).executeTakeFirst();
+      if (!s) throw Errors.notFound('Subnet', id);
+      // the network first, as port writes take it before this subnet's row: no cycle, and no address slips past the check
+      await this.bumpNetwork(tx, s.network_id);
       // Neutron's _remove_subnet_ip_allocations_from_ports: the addresses of SLAAC and
       // DHCPv6-stateless subnets are taken away from the ports with the subnet
-      const s = await tx.selectFrom('subnets').select(['ip_version', 'ipv6_address_mode']).where('id', '=', id).executeTakeFirst();
-      const autoAddress = s?.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless');
+      const autoAddress = s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless');
       const inUse = !autoAddress && await tx.selectFrom('ip_allocations').innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
         .select('ports.id').where('ip_allocations.subnet_id', '=', id).where('ports.device_owner', '!=', 'network:dhcp')
         .limit(1).executeTakeFirst();
@@ -189,16 +196,21 @@ export class Subnets {
         await tx.updateTable('ports').set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now() }))
           .where('id', 'in', (eb) => eb.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', id)).execute();
       }
-      await this.remove(tx, id);
+      await this.drop(tx, id);
     }, () => Errors.notFound('Subnet', id));
   }
 
   async remove(tx: Tx, id: string): Promise<void> {
     const s = await tx.selectFrom('subnets').select('network_id').where('id', '=', id).executeTakeFirst();
+    if (!s) return;
+    await this.bumpNetwork(tx, s.network_id);
+    await this.drop(tx, id);
+  }
+
+  private async drop(tx: Tx, id: string): Promise<void> {
     await tx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('subnets').where('id', '=', id).execute();
-    if (s) await this.bumpNetwork(tx, s.network_id);
   }
 }
 
