@@ -15,6 +15,8 @@ export interface BannerFacts {
   cloud: string;
   /** only on the run that created the admin user */
   createdPassword?: string;
+  /** false when stdout is no terminal: a service's stdout elsewhere usually ends in a journal, where no password belongs */
+  printPassword: boolean;
 }
 
 /** the database as a person may see it: PostgreSQL's URL without user or password */
@@ -31,7 +33,9 @@ export function describeDatabase(databaseUrl: string, sqlitePath: string | undef
 export function banner(f: BannerFacts): string {
   const row = (k: string, v: string) => `  ${k.padEnd(12)}${v}\n`;
   let admin: string;
-  if (f.createdPassword !== undefined) {
+  if (f.createdPassword !== undefined && !f.printPassword) {
+    admin = row('admin', `created user admin (domain Default, project admin); its password is in ${f.cloudsYaml} (cloud "${f.cloud}"), printed only on a terminal`);
+  } else if (f.createdPassword !== undefined) {
     admin =
       row('admin', `created user admin (domain Default, project admin) with password: ${f.createdPassword}`) +
       row('', `wrote the cloud "${f.cloud}" to ${f.cloudsYaml}: try openstack --os-cloud ${f.cloud} network list`);

@@ -65,6 +65,11 @@ export async function serveIdentity(cfg: Config, log: Logger, registry: Registry
   }
 }
 
+/** A generated password is printed on a terminal only; one from the environment is shown by name, anywhere. */
+export function printablePassword(password: string | undefined): boolean {
+  return process.stdout.isTTY === true || (password !== undefined && shownPassword(password) !== password);
+}
+
 /** what to show of a password set by this run: never one the operator chose (it would land in terminal logs) */
 export function shownPassword(password: string): string {
   return process.env[BOOTSTRAP_PASSWORD_ENV] === password ? `(from ${BOOTSTRAP_PASSWORD_ENV})` : password;
@@ -81,8 +86,12 @@ export function identityCommand(): Command {
   serverOptions(identity.command('serve').description('serve the Identity API v3 (default port 35357)'), "the identity API's port (default 35357)").action(
     serveAction('identity', identityConfig, async (cfg, log) => {
       const running = await serveIdentity(cfg, log);
-      // once, on the terminal only (never logged)
-      if (running.adminPassword) process.stdout.write(`created user admin (domain Default, project admin) with password: ${shownPassword(running.adminPassword)}\n`);
+      // once, on a terminal only: a service's stdout elsewhere usually ends in a journal (never logged)
+      if (running.adminPassword) {
+        process.stdout.write(printablePassword(running.adminPassword)
+          ? `created user admin (domain Default, project admin) with password: ${shownPassword(running.adminPassword)}\n`
+          : 'created user admin (domain Default, project admin); its password is printed only on a terminal: cloudlet identity bootstrap --password P sets one\n');
+      }
       return running;
     }),
   );

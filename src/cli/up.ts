@@ -4,7 +4,7 @@ import { sqliteFile } from '../common/db/sqlite-file.js';
 import { CLOUD_NAME } from './bootstrap.js';
 import { banner, describeDatabase } from './banner.js';
 import { cloudsYamlPath, hasCloudEntry, writeCloudEntry } from './clouds-yaml.js';
-import { serveIdentity, shownPassword } from './identity.js';
+import { printablePassword, serveIdentity, shownPassword } from './identity.js';
 import { registryConfigFrom, startRegistry } from './registry.js';
 import { checkSecretFiles } from './secret-files.js';
 import { configFrom, loggerFor, run, serveNetwork, serverOptions, stopOnSignals, type ServerFlags } from './serve.js';
@@ -44,6 +44,7 @@ export function upCommand(): Command {
           hasCloud: hasCloudEntry(cloudsYaml, CLOUD_NAME),
           cloud: CLOUD_NAME,
           createdPassword: identity.adminPassword && shownPassword(identity.adminPassword),
+          printPassword: printablePassword(identity.adminPassword),
         }),
       );
     }),
