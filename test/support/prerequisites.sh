@@ -22,9 +22,6 @@ PACKAGES=(
   busybox-static          # the test image's only binary
   openssl                 # registry certificate tests
   docker-registry         # the reference registry (test/support/docker-registry.ts)
-  iproute2                # the agents' data plane
-  dnsmasq-base
-  nftables
 )
 
 log() { printf 'prerequisites: %s\n' "$*" >&2; }
