@@ -4,11 +4,16 @@
 // a truly full range answers 503 NoNetworkAvailable, also when many requests
 // race for the last few ids. Explicit ids in use stay 409 TunnelIdInUse; VLAN
 // tenant networks fill every physnet's range, and concurrent bulk creates share
-// the last ids without a 5xx.
+// the last ids without a 5xx, also with explicit ids among them: no wait is one
+// PostgreSQL cannot see (a cycle through it would hang for ever).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Kysely, PostgresDialect, sql, type ControlledTransaction } from 'kysely';
+import pg from 'pg';
 import { defaultConfig, type Config } from '../../src/common/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
+import type { Schema } from '../../src/common/db/schema.js';
+import { SegmentPool } from '../../src/network/ml2/drivers/type/segment-pool.js';
 import { createLogger } from '../../src/common/logging.js';
 import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
 import { backends, type Backend } from '../support/backends.js';
@@ -200,4 +205,124 @@ for (const backend of backends()) {
       await close();
     }
   });
+
+  test(`bulk creates of an explicit id and a tenant network race tenant bulks for 1:6: each answers, none twice, over ${count} server(s) on ${backend.name}`, { timeout: 60000 }, async () => {
+    const { servers, close } = await startServers(backend, count, { vni_ranges: ['1:6'] });
+    const on = (i: number) => servers[i % servers.length];
+    try {
+      // the admin bulks' explicit ids are in the tenant range, so their inserts race the other bulks' claims
+      const made = await within(Promise.all(Array.from({ length: 18 }, (_, i) => on(i).call('POST', '/v2.0/networks', {
+        networks: i % 3 === 0
+          ? [{ 'provider:network_type': 'vxlan', 'provider:segmentation_id': 1 + (i / 3), name: `r${i}` }, { name: `r${i}-t` }]
+          : [{ name: `b${i}-0` }, { name: `b${i}-1` }],
+      }))), 'bulk creates', 30000);
+      const won = made.filter((r) => r.status === 201);
+      const lost = made.filter((r) => r.status !== 201);
+      for (const r of lost) assert.match(`${r.status} ${r.body?.NeutronError?.type}`, /^(409 TunnelIdInUse|503 NoNetworkAvailable)$/, statuses(made));
+      const ids = won.flatMap((r) => r.body.networks.map((n: Record<string, number>) => n['provider:segmentation_id']));
+      assert.equal(new Set(ids).size, ids.length, 'a VNI was handed out twice');
+      assert.equal(ids.length, 6, `the range is not filled: ${statuses(made)}`);
+      await assertNoLeak(on(0).database, ids.length);
+    } finally {
+      await close();
+    }
+  });
 }
+
+// Transactions driven step by step against the pool itself, on PostgreSQL: the waits that matter
+// happen between transactions of one database, so each is opened, paused and ended by the test.
+const postgres = backends().find((b) => b.name === 'postgres');
+
+async function stepwise(fn: (s: { pool: SegmentPool; begin: () => Promise<ControlledTransaction<Schema>>; waiters: (n: number) => Promise<void> }) => Promise<void>) {
+  const fresh = await postgres!.fresh();
+  const cfg = defaultConfig();
+  cfg.data_dir = fresh.dataDir;
+  cfg.database_url = fresh.databaseUrl ?? '';
+  const pool = new pg.Pool({ connectionString: cfg.database_url });
+  // connections ended below under a transaction still waiting (the failure tested for) must not crash the run
+  pool.on('error', () => undefined);
+  pool.on('connect', (c) => c.on('error', () => undefined));
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const open: Array<ControlledTransaction<Schema>> = [];
+  try {
+    await migrate({ db, dialect: 'postgres', close: async () => undefined });
+    await fn({
+      pool: new SegmentPool('vxlan'),
+      async begin() {
+        const t = await db.startTransaction().execute();
+        open.push(t);
+        return t;
+      },
+      // until n transactions wait for a lock
+      async waiters(n) {
+        for (const end = Date.now() + 5000; ;) {
+          const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database()`.execute(db);
+          if (r.rows[0].n >= n) return;
+          if (Date.now() > end) throw new Error(`${r.rows[0].n} of ${n} transactions wait`);
+          await new Promise((res) => setTimeout(res, 10));
+        }
+      },
+    });
+  } finally {
+    if (open.some((t) => !t.isCommitted && !t.isRolledBack)) {
+      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`.execute(db);
+      await Promise.all(open.map((t) => (t.isCommitted || t.isRolledBack ? undefined : t.rollback().execute().catch(() => undefined))));
+    }
+    await db.destroy();
+    await fresh.cleanup();
+  }
+}
+
+/** p's answer, or an error once it has waited `ms`. */
+async function within<T>(p: Promise<T>, what: string, ms = 8000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('an admin bulk reserving an explicit id and allocating one, racing two tenant bulks for 1:2: no wait PostgreSQL cannot see', { skip: !postgres && 'needs PostgreSQL', timeout: 30000 }, async () => {
+  await stepwise(async ({ pool, begin, waiters }) => {
+    const range: Array<[number, number]> = [[1, 2]];
+    const x = await begin(); // the oldest: a bulk create holding id 1
+    assert.equal(await pool.allocate(x, null, range, 'x1'), 1);
+    const r = await begin(); // an admin bulk: item 1 asks for id 2 explicitly
+    assert.equal(await pool.reserve(r, null, 2, 'r1'), true);
+    const y = await begin(); // a tenant bulk: both ids are being taken, so it waits
+    const yGot = pool.allocate(y, null, range, 'y1');
+    yGot.catch(() => undefined); // awaited below, unless the test fails first
+    await waiters(1);
+    // R's item 2 and X's item 2 race for the ids X and R hold; R answering null is a 503, which rolls it back
+    const rGot = pool.allocate(r, null, range, 'r2').then(async (id) => {
+      await r.rollback().execute();
+      return id;
+    });
+    rGot.catch(() => undefined);
+    const xGot = pool.allocate(x, null, range, 'x2');
+    assert.equal(await within(xGot, 'X'), 2);
+    assert.equal(await within(rGot, 'R'), null);
+    await x.commit().execute();
+    assert.equal(await within(yGot, 'Y'), null);
+    await y.rollback().execute();
+  });
+});
+
+test('a bulk that read pg_stat_activity earlier still waits for a younger claim, not gives way', { skip: !postgres && 'needs PostgreSQL', timeout: 30000 }, async () => {
+  await stepwise(async ({ pool, begin, waiters }) => {
+    const range: Array<[number, number]> = [[1, 2]];
+    const x = await begin();
+    // as an earlier wait of this bulk would have: PostgreSQL keeps what it read for the rest of the transaction
+    await sql`SELECT count(*) FROM pg_stat_activity`.execute(x);
+    assert.equal(await pool.allocate(x, null, range, 'x1'), 1);
+    const y = await begin(); // younger, started after X's read
+    assert.equal(await pool.allocate(y, null, range, 'y1'), 2);
+    const xGot = pool.allocate(x, null, range, 'x2');
+    await waiters(1);
+    await y.rollback().execute();
+    assert.equal(await within(xGot, 'X'), 2);
+    await x.commit().execute();
+  });
+});

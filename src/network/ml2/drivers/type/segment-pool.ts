@@ -37,6 +37,7 @@ export class SegmentPool {
 
   /** An explicit id (a provider network): false when it is in use. Waits for a transaction inserting it, as Neutron's does. */
   async reserve(tx: Tx, physnet: string | null, id: number, networkId: string): Promise<boolean> {
+    if (tx.getExecutor().adapter instanceof PostgresAdapter) await this.claims.claim(tx, physnet ?? '', id);
     return this.insert(tx, physnet ?? '', id, networkId);
   }
 
