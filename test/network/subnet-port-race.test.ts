@@ -21,10 +21,10 @@ for (const backend of backends()) {
         const cidr = `fd00:${round + 1}::/64`;
         const subnet = { network_id: n.id, cidr, ip_version: 6, ipv6_address_mode: 'slaac', ipv6_ra_mode: 'slaac' };
         const ports = Array.from({ length: PORTS }, () => net.call('POST', '/v2.0/ports', { port: { network_id: n.id } }));
-        const s = await net.call('POST', '/v2.0/subnets', { subnet });
-        const created = await Promise.all(ports);
-        assert.equal(s.status, 201, JSON.stringify(s.body));
-        for (const p of created) assert.equal(p.status, 201, JSON.stringify(p.body));
+        // every request settles before any assertion: a failed one must not leave the rest running into cleanup
+        const [s, ...created] = await Promise.all([net.call('POST', '/v2.0/subnets', { subnet }), ...ports]);
+        assert.equal(s.status, 201, `round ${round} subnet: ${JSON.stringify(s.body)}`);
+        for (const p of created) assert.equal(p.status, 201, `round ${round} port: ${JSON.stringify(p.body)}`);
         const listed = (await net.call('GET', `/v2.0/ports?network_id=${n.id}`)).body.ports as Array<Record<string, any>>;
         assert.equal(listed.length, PORTS);
         for (const p of listed) {

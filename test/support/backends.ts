@@ -70,7 +70,17 @@ function postgres(adminUrl: string): Backend {
         dataDir,
         async cleanup() {
           try {
-            await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+            await withAdmin(adminUrl, async (c) => {
+              // pg's pool.end() resolves once Terminate is sent, not once the server has let the
+              // backends go: FORCE would kill one still closing, and its client, already out of the
+              // pool, emits the FATAL as an uncaught 'error'. So wait (a while) for them to leave.
+              for (let i = 0; i < 100; i++) {
+                const r = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [dbName]);
+                if (r.rows[0].n === 0) break;
+                await new Promise((res) => setTimeout(res, 20));
+              }
+              await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+            });
           } finally {
             await removeDataDir(dataDir);
           }
