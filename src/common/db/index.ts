@@ -23,6 +23,9 @@ export async function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'
     // bigint columns come back as strings by default; ours hold small counters
     pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({ connectionString: cfg.database_url, max: 10 });
+    // an idle connection the server ends (restart, failover, pg_terminate_backend) is dropped
+    // from the pool, and the next query opens a new one; unhandled, its 'error' would end the process
+    pool.on('error', () => {});
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
