@@ -5,6 +5,7 @@
 // logged), and every failure, even one before routing or before a request exists,
 // answered in the service's own error format.
 import { randomUUID } from 'node:crypto';
+import { decodeUtf8 } from './utf8.js';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from './logging.js';
@@ -33,17 +34,10 @@ export interface OpenStackAppOptions<E extends Error> {
   errors: ApiErrors<E>;
 }
 
-// fatal: invalid UTF-8 is refused, not stored as U+FFFD (Python's json.loads raises on it, so Neutron and
-// Keystone answer 400); ignoreBOM keeps a BOM in the text, which JSON.parse refuses as before
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 function parseJson<E extends Error>(raw: Buffer, maxDepth: number, errors: ApiErrors<E>): unknown {
-  let body: string;
-  try {
-    body = utf8.decode(raw);
-  } catch {
-    throw errors.badRequest(errors.messages.malformedJson);
-  }
+  // invalid UTF-8 is malformed JSON, as Neutron and Keystone answer it
+  const body = decodeUtf8(raw);
+  if (body === undefined) throw errors.badRequest(errors.messages.malformedJson);
   if (body.trim() === '') return undefined;
   let parsed: unknown;
   try {

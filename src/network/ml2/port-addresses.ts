@@ -37,6 +37,9 @@ function forDeviceOwner(subnets: SubnetInfo[], owner: string): SubnetInfo[] {
 const servesOwner = (s: SubnetInfo, owner: string): boolean =>
   s.serviceTypes.length === 0 || s.serviceTypes.includes(owner) || (owner === 'network:dhcp' && s.enableDhcp);
 
+/** SLAAC and DHCPv6-stateless subnets hand out EUI-64 addresses, not pool addresses. */
+export const isAutoAddressMode = (mode: unknown): boolean => mode === 'slaac' || mode === 'dhcpv6-stateless';
+
 const isRouterOwner = (owner: string): boolean => owner.startsWith('network:router') || owner === 'network:ha_router_replicated_interface';
 /** neutron_lib ROUTER_INTERFACE_OWNERS_SNAT: the ports that get no implicit SLAAC/DHCPv6-stateless address. */
 const isRouterInterface = (owner: string): boolean =>
@@ -52,7 +55,7 @@ export class PortAddresses {
       .where('network_id', '=', networkId).orderBy('created_at').orderBy('id').execute();
     return rows.map(({ service_types, enable_dhcp, ...r }) => ({
       ...r, parsed: parseCidr(r.cidr) as Cidr,
-      auto: r.ipv6_address_mode === 'slaac' || r.ipv6_address_mode === 'dhcpv6-stateless',
+      auto: isAutoAddressMode(r.ipv6_address_mode),
       serviceTypes: JSON.parse(service_types) as string[],
       enableDhcp: Boolean(enable_dhcp),
     }));

@@ -9,7 +9,7 @@ import { defaultGateway, defaultPools, IpamError, parsePools, validatePools, typ
 import { newId, now, type PluginContext } from './context.js';
 import { extendSubnets } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
-import { PortAddresses } from './port-addresses.js';
+import { isAutoAddressMode, PortAddresses } from './port-addresses.js';
 import type { Networks } from './networks.js';
 import { hasGlobalScope } from '../../common/policy/network-rules.js';
 import { ACCESS_SHARED, openNetworkIds, readsOwnProject } from './rbac.js';
@@ -50,14 +50,12 @@ function checkIpv6Modes(item: Body, cidr: Cidr): void {
   if ((ra !== null || addr !== null) && item.enable_dhcp === false) {
     throw Errors.invalidInput('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False');
   }
-  const auto = addr === 'slaac' || addr === 'dhcpv6-stateless';
-  if (auto && cidr.prefix !== 64) {
+  if (isAutoAddressMode(addr) && cidr.prefix !== 64) {
     throw Errors.invalidInput(`Invalid CIDR ${item.cidr as string} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`);
   }
 }
 
-/** SLAAC and DHCPv6-stateless subnets hand out EUI-64 addresses, not pool addresses. */
-export const isAutoAddress = (s: Body): boolean => s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless';
+export const isAutoAddress = (s: Body): boolean => isAutoAddressMode(s.ipv6_address_mode);
 
 export class Subnets {
   readonly ops: Ops = { resource: 'subnet', load: loadSubnets };
@@ -186,7 +184,7 @@ export class Subnets {
       await this.bumpNetwork(tx, s.network_id);
       // Neutron's _remove_subnet_ip_allocations_from_ports: the addresses of SLAAC and
       // DHCPv6-stateless subnets are taken away from the ports with the subnet
-      const autoAddress = s.ip_version === 6 && (s.ipv6_address_mode === 'slaac' || s.ipv6_address_mode === 'dhcpv6-stateless');
+      const autoAddress = s.ip_version === 6 && isAutoAddressMode(s.ipv6_address_mode);
       const inUse = !autoAddress && await tx.selectFrom('ip_allocations').innerJoin('ports', 'ports.id', 'ip_allocations.port_id')
         .select('ports.id').where('ip_allocations.subnet_id', '=', id).where('ports.device_owner', '!=', 'network:dhcp')
         .limit(1).executeTakeFirst();

@@ -1,6 +1,7 @@
 // The manifest formats this registry accepts, and what each references.
 import { regError } from '../api/errors.js';
 import { parseDigest, type Digest } from './digest.js';
+import { decodeUtf8 } from '../../common/utf8.js';
 
 export const MediaTypes = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -57,18 +58,11 @@ function descriptor(v: unknown, where: string): Descriptor & { parsed: Digest } 
   return { ...(v as unknown as Descriptor), parsed };
 }
 
-// JSON is UTF-8 (RFC 8259): invalid bytes are refused rather than read as U+FFFD, which would make a
-// manifest whose digest covers bytes other than what its parsed content says
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /** validates a pushed manifest; `contentType` is the request's Content-Type */
 export function parseManifest(body: Buffer, contentType: string | undefined): ParsedManifest {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw regError('MANIFEST_INVALID', { reason: 'not valid UTF-8' });
-  }
+  // JSON is UTF-8 (RFC 8259): read as U+FFFD, a manifest's parsed content would differ from the bytes its digest covers
+  const text = decodeUtf8(body);
+  if (text === undefined) throw regError('MANIFEST_INVALID', { reason: 'not valid UTF-8' });
   let m: unknown;
   try {
     m = JSON.parse(text);
