@@ -1,8 +1,10 @@
 // Network quotas with Debian's stock clients, as a user types the commands, against
 // cloudlet's identity and network services (keystone tokens; the catalog has no
-// compute or volume service, which decides what python3-openstackclient can do).
+// compute or volume service, which decides what python3-openstackclient 6.0 can do).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,20 @@ function run(cmd: string, env: Record<string, string>, args: string[]): Promise<
   });
 }
 
+/** A stand-in for nova's quota read: an empty compute quota set for any project. */
+async function stubCompute() {
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    asked.push(`${req.method} ${req.url}`);
+    const id = /^\/v2\.1\/os-quota-sets\/([^/?]+)$/.exec(req.url ?? '')?.[1];
+    res.writeHead(id ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(id ? { quota_set: { id } } : { itemNotFound: { code: 404, message: 'not a stub route' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/v2.1`, asked, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 /** the neutron command (python3-neutronclient), deprecated but shipped beside openstack */
 const runNeutron = (env: Record<string, string>, args: string[]): Promise<Run> => run('neutron', env, args);
 
@@ -34,6 +50,7 @@ for (const backend of backends()) {
     const home = await mkdtemp(join(tmpdir(), 'cloudlet-oshome-'));
     const identity = await startIdentity(backend);
     const net = await startNetwork(backend, () => {}, keystoneAuth(identity.server.tokens, identity.url));
+    let compute: Awaited<ReturnType<typeof stubCompute>> | undefined;
     try {
       // the catalog's network endpoint is this test's server
       const token = await identity.login();
@@ -70,25 +87,32 @@ for (const backend of backends()) {
         networks: [0, 100], subnets: [0, 100], ports: [0, 500], security_groups: [0, 10], security_group_rules: [0, 100], rbac_policies: [0, 10],
       });
 
-      // python3-openstackclient 6.0 (Debian bookworm) makes a compute client for `quota show` and
-      // `quota set` whatever is asked: with no compute service in the catalog both stop there.
-      // 6.1 reads network quotas alone (`quota show --network`), 7.1 sets them without compute.
+      // python3-openstackclient before 7.1 (Debian bookworm has 6.0) makes a compute client for
+      // `quota show` and `quota set` whatever is asked, and `quota show` reads compute quotas too:
+      // with no compute service in the catalog both stop before asking the network API.
       const [major, minor] = (await ok(base, '--version') as string).trim().split(' ')[1].split('.').map(Number);
-      if (major > 7 || (major === 7 && minor >= 1)) {
-        await ok(admin, 'quota', 'set', '--networks', '1', '--ports', '7', 'demo');
-        const shown = await ok(admin, 'quota', 'show', '--network', 'demo', '-f', 'json');
-        assert.deepEqual([shown.networks, shown.ports], [1, 7]);
-      } else {
+      const modern = major > 7 || (major === 7 && minor >= 1);
+      if (!modern) {
         for (const args of [['quota', 'show', 'demo'], ['quota', 'set', '--networks', '1', 'demo']]) {
           const r = await openstack(admin, args);
           assert.notEqual(r.code, 0);
           assert.match(r.stderr, /public endpoint for compute service in RegionOne region not found/);
         }
-        // what sets them with this client: the neutron command of the same Debian release
-        const set = await runNeutron(admin, ['quota-update', '--tenant-id', demo, '--network', '1', '--port', '7', '-f', 'json']);
-        assert.equal(set.code, 0, set.stderr);
-        assert.deepEqual([JSON.parse(set.stdout).network, JSON.parse(set.stdout).port], [1, 7]);
+        // Every real cloud has a compute service; cloudlet has none yet, so a stand-in is put in the
+        // catalog (mocked: nova cannot exist here). It answers only the compute quota read that
+        // `quota show` makes; `quota set --networks` never calls it. Everything network is real.
+        compute = await stubCompute();
+        await ok(admin, 'service', 'create', '--name', 'nova', 'compute');
+        await ok(admin, 'endpoint', 'create', '--region', 'RegionOne', 'nova', 'public', compute.url);
       }
+      await ok(admin, 'quota', 'set', '--networks', '1', '--ports', '7', 'demo');
+      const shown = await ok(admin, 'quota', 'show', ...(modern ? ['--network'] : []), 'demo', '-f', 'json');
+      assert.deepEqual([shown.networks, shown.ports, shown.subnets], [1, 7, 100]);
+      if (compute) assert.deepEqual(compute.asked, [`GET /v2.1/os-quota-sets/${demo}`]);
+      // the neutron command of the same Debian release sets them too
+      const set = await runNeutron(admin, ['quota-update', '--tenant-id', demo, '--network', '1', '--port', '7', '-f', 'json']);
+      assert.equal(set.code, 0, set.stderr);
+      assert.deepEqual([JSON.parse(set.stdout).network, JSON.parse(set.stdout).port], [1, 7]);
       assert.deepEqual((await usage(admin)).networks, [0, 1]);
       // a member reads its own project's quota
       assert.deepEqual((await usage(alice)).ports, [0, 7]);
@@ -109,6 +133,7 @@ for (const backend of backends()) {
       assert.notEqual(denied.code, 0);
       assert.match(denied.stderr, /rule:update_quota/);
     } finally {
+      await compute?.close();
       await net.close();
       await identity.close();
       await rm(home, { recursive: true, force: true });
