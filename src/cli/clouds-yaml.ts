@@ -54,3 +54,15 @@ export function hasCloudEntry(path: string, name: string): boolean {
     return false;
   }
 }
+
+/** removes clouds.<name>, keeping the rest of the file; true when there was one */
+export function removeCloudEntry(path: string, name: string): boolean {
+  if (!hasCloudEntry(path, name)) return false;
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  doc.deleteIn(['clouds', name]);
+  const temp = `${path}.cloudlet-tmp`;
+  writeFileSync(temp, doc.toString(), { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, path);
+  return true;
+}

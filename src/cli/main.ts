@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { bootstrapCommand } from './bootstrap.js';
 import { identityCommand } from './identity.js';
+import { labCommand } from './lab.js';
 import { registryCommand } from './registry.js';
 import { configFrom, serveAction, serveNetwork, serverOptions } from './serve.js';
 import { upCommand } from './up.js';
@@ -20,5 +21,6 @@ const identity = identityCommand();
 identity.addCommand(bootstrapCommand());
 program.addCommand(identity);
 program.addCommand(registryCommand());
+program.addCommand(labCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,23 @@
+// Which lab host a host name means, for commands run on the machine: `cloudlet port plug
+// --host osad1` must put the tap into that host's network namespace, where its L2 agent is.
+import { netnsPath } from '../host/linux/lab-links.js';
+import { labNames, LAB_RUN_DIR, readState } from './state.js';
+
+export interface LabHostNetns {
+  lab: string;
+  /** the namespace's name in the machine's /run/netns */
+  netns: string;
+  /** its path, for `ip link set DEV netns PATH` and `nsenter --net=PATH` */
+  path: string;
+}
+
+/** the lab host of that name (in `lab` when given, else in whichever lab has it); undefined when no lab has it */
+export function labHostNetns(host: string, lab?: string, runDir = LAB_RUN_DIR): LabHostNetns | undefined {
+  const found: LabHostNetns[] = [];
+  for (const name of lab === undefined ? labNames(runDir) : [lab]) {
+    const h = readState(name, runDir)?.topology.hosts.find((x) => x.name === host);
+    if (h) found.push({ lab: name, netns: h.netns, path: netnsPath(h.netns) });
+  }
+  if (found.length > 1) throw new Error(`host ${host} is in several labs (${found.map((f) => f.lab).join(', ')}): name the lab`);
+  return found[0];
+}
