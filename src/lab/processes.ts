@@ -99,10 +99,18 @@ export function computeAgent(t: LabTopology, h: LabHost, o: ProcessOptions): { p
   };
 }
 
-/** the argv that starts a process where it belongs: in a lab host, through nsenter, unshare and `cloudlet lab host-exec` */
-export function launchArgv(p: LabProcess, t: LabTopology, cloudlet: string[]): string[] {
-  if (p.host === null) return p.argv;
+/**
+ * The argv that starts a process where it belongs: in a lab host, through nsenter, unshare and
+ * `cloudlet lab host-exec`. `becomes` is what /proc/PID/cmdline says once nsenter and unshare
+ * have exec'd (neither forks), which `lab down` checks before a signal.
+ */
+export function launchArgv(p: LabProcess, t: LabTopology, cloudlet: string[]): { argv: string[]; becomes: string[] } {
+  if (p.host === null) return { argv: p.argv, becomes: p.argv };
   const h = t.hosts.find((x) => x.name === p.host);
   if (!h) throw new Error(`no host ${p.host} in lab ${t.name}`);
-  return ['nsenter', `--net=${netnsPath(h.netns)}`, 'unshare', '--mount', '--propagation', 'private', ...cloudlet, 'lab', 'host-exec', '--', ...p.argv];
+  const becomes = [...cloudlet, 'lab', 'host-exec', '--', ...p.argv];
+  return { argv: ['nsenter', `--net=${netnsPath(h.netns)}`, 'unshare', '--mount', '--propagation', 'private', ...becomes], becomes };
 }
+
+/** /proc/PID/cmdline of a process with that argv */
+export const cmdlineText = (argv: readonly string[]): string => argv.map((a) => `${a}\0`).join('');

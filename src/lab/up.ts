@@ -9,7 +9,7 @@ import { applyStep, netnsExists } from '../host/linux/lab-links.js';
 import { cmdlineOf, mountNamespaceOf, startDetached } from '../host/linux/lab-processes.js';
 import type { Runner } from '../host/linux/runner.js';
 import { planTopology, topologySteps, type LabOptions, type LabTopology } from './plan.js';
-import { computeAgent, controller, controllerDir, forwarders, launchArgv, type LabFile, type LabProcess, type ProcessOptions } from './processes.js';
+import { cmdlineText, computeAgent, controller, controllerDir, forwarders, launchArgv, type LabFile, type LabProcess, type ProcessOptions } from './processes.js';
 import { answers, hostsWithoutL2, listAgents, passwordToken, waitUntil } from './ready.js';
 import { readState, writeState, type LabState } from './state.js';
 
@@ -76,8 +76,9 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
 
   const po: ProcessOptions = { ...o, dir: o.dir };
   const start = async (p: LabProcess) => {
-    const pid = await startDetached(launchArgv(p, t, o.cloudlet), { ...process.env, ...p.env }, logPath(o.dir, p.name));
-    state.processes.push({ name: p.name, host: p.host, pid, cmdline: cmdlineOf(pid) ?? '' });
+    const launch = launchArgv(p, t, o.cloudlet);
+    const pid = await startDetached(launch.argv, { ...process.env, ...p.env }, logPath(o.dir, p.name));
+    state.processes.push({ name: p.name, host: p.host, pid, cmdline: cmdlineText(launch.becomes) });
     writeState(state);
   };
   // a process that ends while we wait: its log says why
