@@ -1,0 +1,153 @@
+// `cloudlet lab up` as root: three hosts as namespaces on a switch, pinging each other over
+// the underlay, the API reachable from the machine through the clouds.yaml entry, and
+// `cloudlet lab down` leaving no namespace, process, file or entry behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { requireTool } from '../support/backends.js';
+import { cloudlet, exec, freePort, requireBuiltCli } from '../support/cli.js';
+import { labHostNetns } from '../../src/lab/hosts.js';
+import { planTopology, topologySteps } from '../../src/lab/plan.js';
+import { readState, writeState, statePath } from '../../src/lab/state.js';
+import { applyStep } from '../../src/host/linux/lab-links.js';
+import { ExecRunner } from '../../src/host/linux/runner.js';
+
+function requireLabTools(): void {
+  assert.equal(process.getuid?.(), 0, 'the lab tests make network namespaces: run them as root');
+  requireBuiltCli();
+  for (const [cmd, pkg] of [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['unshare', 'util-linux'], ['busybox', 'busybox-static'], ['openstack', 'python3-openstackclient']]) requireTool(cmd!, pkg!);
+}
+
+const netnsList = (): string[] => (existsSync('/run/netns') ? readdirSync('/run/netns') : []);
+/** pids whose command line mentions `text` */
+const pidsMentioning = (text: string): number[] =>
+  readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .filter((e) => {
+      try {
+        return readFileSync(`/proc/${e}/cmdline`, 'latin1').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+/** a unique lab: its name, directory, temp HOME and free ports; whatever it leaves is removed after the test */
+async function freshLab(t: { after(fn: () => unknown): void }) {
+  const name = `t${randomBytes(3).toString('hex')}`;
+  const home = mkdtempSync(join(tmpdir(), 'cloudlet-lab-home-'));
+  const dir = join(mkdtempSync(join(tmpdir(), 'cloudlet-lab-')), name);
+  const env = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
+  const ports = ['--identity-port', String(await freePort()), '--network-port', String(await freePort()), '--registry-port', String(await freePort())];
+  t.after(async () => {
+    await cloudlet(['lab', 'down', '--name', name], env);
+    for (const pid of pidsMentioning(dir)) process.kill(pid, 'SIGKILL');
+    for (const ns of netnsList().filter((n) => n.startsWith(`${name}-`))) await exec('ip', ['netns', 'delete', ns], env);
+    rmSync(home, { recursive: true, force: true });
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  });
+  return { name, home, dir, env, ports };
+}
+
+test('lab up --hosts 3: hosts on the underlay, the API from the machine, a private /run/netns per host; lab down leaves nothing', async (t) => {
+  requireLabTools();
+  const { name, home, dir, env, ports } = await freshLab(t);
+  const entry = `cloudlet-${name}`;
+  const up = await cloudlet(['lab', 'up', '--hosts', '3', '--name', name, '--dir', dir, ...ports], env);
+  assert.equal(up.code, 0, `lab up failed:\n${up.stdout}\n${up.stderr}`);
+  for (const line of up.stdout.split('\n').filter((l) => /no `cloudlet agent`|no agents extension/.test(l))) t.diagnostic(`this build: ${line}`);
+
+  await t.test('a switch and three host namespaces, each with lo and its underlay address', async () => {
+    for (const ns of ['sw', 'osad', 'osad1', 'osad2']) assert.ok(netnsList().includes(`${name}-${ns}`), `${name}-${ns} in ${netnsList().join(' ')}`);
+    const addr = await exec('ip', ['-n', `${name}-osad2`, '-j', 'addr', 'show'], env);
+    const links = JSON.parse(addr.stdout) as Array<{ ifname: string; operstate: string; flags: string[]; addr_info: Array<{ local: string; prefixlen: number }> }>;
+    assert.ok(links.find((l) => l.ifname === 'lo')?.flags.includes('UP'));
+    assert.deepEqual(links.find((l) => l.ifname === 'underlay0')?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).filter((a) => !a.startsWith('fe80')), ['10.99.0.12/24']);
+  });
+
+  await t.test('the hosts ping each other over the underlay', async () => {
+    for (const [from, to] of [['osad1', '10.99.0.12'], ['osad2', '10.99.0.1'], ['osad', '10.99.0.11']]) {
+      const ping = await exec('ip', ['netns', 'exec', `${name}-${from}`, 'busybox', 'ping', '-c', '1', '-W', '2', to!], env);
+      assert.equal(ping.code, 0, `${from} → ${to}:\n${ping.stdout}${ping.stderr}`);
+    }
+  });
+
+  await t.test('the machine reaches the API through the clouds.yaml entry; the catalog points at the forwarders', async () => {
+    const os = (args: string[]) => exec('openstack', ['--os-cloud', entry, ...args], env);
+    const created = await os(['network', 'create', '-f', 'value', '-c', 'id', 'lab-net']);
+    assert.equal(created.code, 0, created.stderr);
+    const list = await os(['network', 'list', '-f', 'value', '-c', 'Name']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^lab-net$/m);
+    const catalog = await os(['catalog', 'list', '-f', 'json']);
+    assert.doesNotMatch(catalog.stdout, /10\.99\.0\.1/, 'no underlay address in the catalog: the machine cannot reach it');
+  });
+
+  await t.test("each host's processes see their own, private /run/netns; the lab's hosts are found by name for port plug", async () => {
+    const state = readState(name)!;
+    const osad = state.processes.find((p) => p.name === 'osad')!;
+    assert.ok(osad.mntns, 'the controller\'s mount namespace is recorded');
+    const fs = await exec('nsenter', [`--mount=/proc/${osad.pid}/ns/mnt`, 'findmnt', '-n', '-o', 'FSTYPE', '/run/netns'], env);
+    assert.equal(fs.stdout.trim().split('\n').pop(), 'tmpfs');
+    const inside = await exec('nsenter', [`--mount=/proc/${osad.pid}/ns/mnt`, 'ls', '-A', '/run/netns'], env);
+    assert.doesNotMatch(inside.stdout, new RegExp(name), 'the machine\'s namespaces are not listed inside a host');
+    assert.deepEqual(labHostNetns('osad1', name), { lab: name, netns: `${name}-osad1`, path: `/run/netns/${name}-osad1` });
+    const status = await cloudlet(['lab', 'status', '--name', name], env);
+    assert.match(status.stdout, /process osad +pid \d+ +running/);
+    assert.doesNotMatch(status.stdout, /NOT RUNNING|MISSING/);
+  });
+
+  await t.test('a second lab up of the same name is refused and changes nothing', async () => {
+    const again = await cloudlet(['lab', 'up', '--name', name, '--dir', dir, ...ports], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, new RegExp(`lab ${name} exists: cloudlet lab down --name ${name} first`));
+    assert.ok(netnsList().includes(`${name}-osad`));
+  });
+
+  const down = await cloudlet(['lab', 'down', '--name', name], env);
+  assert.equal(down.code, 0, down.stderr);
+  assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), [], 'no namespace left');
+  assert.deepEqual(pidsMentioning(dir), [], 'no process left');
+  assert.ok(!existsSync(dir), 'the lab directory is removed');
+  assert.ok(!existsSync(statePath(name)), 'the state file is removed');
+  assert.doesNotMatch(readFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), 'utf8'), new RegExp(entry));
+  const again = await cloudlet(['lab', 'down', '--name', name], env);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /nothing to do/);
+});
+
+test('lab down after lab up died halfway: removes what the state file says was made, and only that', async (t) => {
+  requireLabTools();
+  const { name, dir, env } = await freshLab(t);
+  const topology = planTopology({ name, hosts: 3, subnet: '10.99.0.0/24' });
+  const steps = topologySteps(topology).slice(0, 6); // the switch, osad, its veth: then "killed"
+  const state = { name, dir, madeDir: false, topology, made: [] as typeof steps, processes: [], ports: { identity: 1, network: 2, registry: 3 } };
+  const runner = new ExecRunner();
+  for (const step of steps) {
+    state.made.push(step);
+    writeState(state);
+    await applyStep(runner, step);
+  }
+  // a namespace of the same prefix that the lab did not make stays
+  const stranger = `${name}-osad9`;
+  await exec('ip', ['netns', 'add', stranger], env);
+  t.after(() => exec('ip', ['netns', 'delete', stranger], env));
+  const down = await cloudlet(['lab', 'down', '--name', name], env);
+  assert.equal(down.code, 0, down.stderr);
+  assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), [stranger]);
+  assert.ok(!existsSync(statePath(name)));
+});
+
+test('lab up refuses a namespace it did not make, before making anything', async (t) => {
+  requireLabTools();
+  const { name, dir, env, ports } = await freshLab(t);
+  await exec('ip', ['netns', 'add', `${name}-osad1`], env);
+  const up = await cloudlet(['lab', 'up', '--name', name, '--dir', dir, ...ports], env);
+  assert.equal(up.code, 1);
+  assert.match(up.stderr, new RegExp(`network namespace ${name}-osad1 exists and is not this lab's`));
+  assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), [`${name}-osad1`], 'nothing made, the stranger kept');
+  assert.ok(!existsSync(statePath(name)));
+});
