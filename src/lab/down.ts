@@ -3,18 +3,26 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeCloudEntry } from '../cli/clouds-yaml.js';
-import { deleteNetns } from '../host/linux/lab-links.js';
-import { cmdlineOf, mountNamespaceOf, pidsInMountNamespace, stopPids } from '../host/linux/lab-processes.js';
+import { deleteNetns, netnsPath } from '../host/linux/lab-links.js';
+import { cmdlineOf, mountNamespaceOf, netNamespaceId, netNamespaceOf, netnsFilesSeenBy, pidsInNamespaces, stopPids } from '../host/linux/lab-processes.js';
 import type { Runner } from '../host/linux/runner.js';
 import { teardownSteps } from './plan.js';
 import { readState, removeState, writeState, type LabState } from './state.js';
 
-/** the pids to stop: each recorded process still running as started, and everything left in a lab host's mount namespace (its agents' dnsmasq) */
+/**
+ * The pids to stop: each recorded process still running as started, and every other process
+ * in a lab host's mount namespace or in a network namespace of the lab (the hosts', and the
+ * qdhcp-… ones in each host's private /run/netns: the agents' daemonized dnsmasq runs there,
+ * in a mount namespace of `ip netns exec`'s own). Only a lab host's /run/netns is read, never the machine's.
+ */
 export function labPids(state: LabState): { leaders: number[]; others: number[] } {
-  const own = mountNamespaceOf('self');
-  const leaders = state.processes.filter((p) => p.cmdline !== '' && cmdlineOf(p.pid) === p.cmdline).map((p) => p.pid);
-  const mntns = new Set(state.processes.map((p) => (leaders.includes(p.pid) ? (mountNamespaceOf(p.pid) ?? p.mntns) : p.mntns)).filter((m): m is string => !!m && m !== own));
-  const others = [...mntns].flatMap(pidsInMountNamespace).filter((pid) => !leaders.includes(pid) && pid !== process.pid);
+  const own = { mnt: mountNamespaceOf('self'), net: netNamespaceOf('self') };
+  const running = state.processes.filter((p) => p.cmdline !== '' && cmdlineOf(p.pid) === p.cmdline);
+  const leaders = running.map((p) => p.pid);
+  const mntns = new Set(state.processes.map((p) => (leaders.includes(p.pid) ? (mountNamespaceOf(p.pid) ?? p.mntns) : p.mntns)).filter((m): m is string => !!m && m !== own.mnt));
+  const files = [...state.topology.hosts.map((h) => netnsPath(h.netns)), ...running.filter((p) => p.host !== null).flatMap((p) => netnsFilesSeenBy(p.pid))];
+  const netns = new Set(files.map(netNamespaceId).filter((n): n is string => !!n && n !== own.net));
+  const others = pidsInNamespaces(mntns, netns).filter((pid) => !leaders.includes(pid) && pid !== process.pid);
   return { leaders, others };
 }
 

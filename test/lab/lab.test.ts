@@ -100,6 +100,24 @@ test('lab up --hosts 3: hosts on the underlay, the API from the machine, a priva
     assert.doesNotMatch(status.stdout, /NOT RUNNING|MISSING/);
   });
 
+  // what a DHCP agent does in a host: a qdhcp- namespace in its private /run/netns, a daemon in it
+  const marker = String(900000 + Math.floor(Math.random() * 99999));
+  await t.test("a namespace a host's agent adds is the host's alone; a daemon in it is the lab's", async () => {
+    const osad = readState(name)!.processes.find((p) => p.name === 'osad')!;
+    const enter = ['nsenter', `--mount=/proc/${osad.pid}/ns/mnt`, `--net=/proc/${osad.pid}/ns/net`];
+    const add = await exec(enter[0]!, [...enter.slice(1), 'ip', 'netns', 'add', `qdhcp-${name}`], env);
+    assert.equal(add.code, 0, add.stderr);
+    assert.ok(!netnsList().includes(`qdhcp-${name}`), "not in the machine's /run/netns");
+    const other = readState(name)!.processes.find((p) => p.name === 'forward-osad')!;
+    const seen = await exec('nsenter', [`--mount=/proc/${other.pid}/ns/mnt`, 'ls', '-A', '/run/netns'], env);
+    assert.doesNotMatch(seen.stdout, /qdhcp-/, "another process's private /run/netns does not see it either");
+    // daemonized as dnsmasq is: its own session, in the namespace, through ip netns exec (a mount namespace of its own)
+    const daemon = await exec('setsid', ['-f', ...enter, 'ip', 'netns', 'exec', `qdhcp-${name}`, 'sleep', marker], env);
+    assert.equal(daemon.code, 0, daemon.stderr);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pidsMentioning(`sleep\0${marker}`).length, 1, 'the daemon runs');
+  });
+
   await t.test('a second lab up of the same name is refused and changes nothing', async () => {
     const again = await cloudlet(['lab', 'up', '--name', name, '--dir', dir, ...ports], env);
     assert.equal(again.code, 1);
@@ -111,6 +129,7 @@ test('lab up --hosts 3: hosts on the underlay, the API from the machine, a priva
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), [], 'no namespace left');
   assert.deepEqual(pidsMentioning(dir), [], 'no process left');
+  assert.deepEqual(pidsMentioning(`sleep\0${marker}`), [], "no daemon left in a host's namespaces");
   assert.ok(!existsSync(dir), 'the lab directory is removed');
   assert.ok(!existsSync(statePath(name)), 'the state file is removed');
   assert.doesNotMatch(readFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), 'utf8'), new RegExp(entry));

@@ -2,7 +2,7 @@
 // output to a log file), found again by pid from another shell, and stopped only after
 // /proc says the pid is still the process the lab started.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 /** starts argv in a new session, stdout and stderr appended to `log`; resolves with its pid once it runs */
 export function startDetached(argv: readonly string[], env: NodeJS.ProcessEnv, log: string): Promise<number> {
@@ -32,12 +32,20 @@ const readOr = (read: () => string): string | undefined => {
 export const cmdlineOf = (pid: number): string | undefined => readOr(() => readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
 export const mountNamespaceOf = (pid: number | 'self'): string | undefined => readOr(() => readlinkSync(`/proc/${pid}/ns/mnt`));
 
-/** the pids of every process in that mount namespace */
-export function pidsInMountNamespace(mntns: string): number[] {
+export const netNamespaceOf = (pid: number | 'self'): string | undefined => readOr(() => readlinkSync(`/proc/${pid}/ns/net`));
+
+/** a namespace file's id as /proc/PID/ns/net shows it (net:[inode]) */
+export const netNamespaceId = (path: string): string | undefined => readOr(() => `net:[${statSync(path).ino}]`);
+
+/** the namespace files a process sees in its own /run/netns (a lab host's private one: its qdhcp-… namespaces) */
+export const netnsFilesSeenBy = (pid: number): string[] => readOr(() => readdirSync(`/proc/${pid}/root/run/netns`).map((n) => `/proc/${pid}/root/run/netns/${n}`).join('\n'))?.split('\n').filter(Boolean) ?? [];
+
+/** the pids of every process in one of those mount namespaces or network namespaces */
+export function pidsInNamespaces(mntns: ReadonlySet<string>, netns: ReadonlySet<string>): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e))
     .map(Number)
-    .filter((pid) => mountNamespaceOf(pid) === mntns);
+    .filter((pid) => mntns.has(mountNamespaceOf(pid) ?? '') || netns.has(netNamespaceOf(pid) ?? ''));
 }
 
 const alive = (pid: number): boolean => {
