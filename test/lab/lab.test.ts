@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { requireTool } from '../support/backends.js';
 import { cloudlet, exec, freePort, requireBuiltCli } from '../support/cli.js';
-import { labHostNetns } from '../../src/lab/hosts.js';
+import { labHostNetns, runnerInLabHost } from '../../src/lab/hosts.js';
 import { planTopology, topologySteps } from '../../src/lab/plan.js';
 import { readState, writeState, statePath } from '../../src/lab/state.js';
 import { applyStep } from '../../src/host/linux/lab-links.js';
@@ -100,6 +101,19 @@ test('lab up --hosts 3: hosts on the underlay, the API from the machine, a priva
     assert.doesNotMatch(status.stdout, /NOT RUNNING|MISSING/);
   });
 
+  // the user's instance namespace, on the machine; lab down must leave it (and only lose the lab's side of the veth)
+  const vm = `${name}vm1`;
+  await exec('ip', ['netns', 'add', vm], env);
+  t.after(() => exec('ip', ['netns', 'delete', vm], env));
+  await t.test('wiring an instance on a lab host from the machine: the tap in the host, eth0 in the instance', async () => {
+    const host = labHostNetns('osad1', name)!;
+    const runner = runnerInLabHost(new ExecRunner(), host);
+    await runner.run({ argv: ['ip', 'link', 'add', 'tapfeedbeef0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm] });
+    assert.equal((await exec('ip', ['-n', `${name}-osad1`, 'link', 'show', 'tapfeedbeef0'], env)).code, 0, 'the tap is in osad1');
+    assert.notEqual((await exec('ip', ['link', 'show', 'tapfeedbeef0'], env)).code, 0, "not on the machine's own interfaces");
+    assert.equal((await exec('ip', ['-n', vm, 'link', 'show', 'eth0'], env)).code, 0, 'eth0 is in the instance');
+  });
+
   // what a DHCP agent does in a host: a qdhcp- namespace in its private /run/netns, a daemon in it
   const marker = String(900000 + Math.floor(Math.random() * 99999));
   await t.test("a namespace a host's agent adds is the host's alone; a daemon in it is the lab's", async () => {
@@ -112,8 +126,7 @@ test('lab up --hosts 3: hosts on the underlay, the API from the machine, a priva
     const seen = await exec('nsenter', [`--mount=/proc/${other.pid}/ns/mnt`, 'ls', '-A', '/run/netns'], env);
     assert.doesNotMatch(seen.stdout, /qdhcp-/, "another process's private /run/netns does not see it either");
     // daemonized as dnsmasq is: its own session, in the namespace, through ip netns exec (a mount namespace of its own)
-    const daemon = await exec('setsid', ['-f', ...enter, 'ip', 'netns', 'exec', `qdhcp-${name}`, 'sleep', marker], env);
-    assert.equal(daemon.code, 0, daemon.stderr);
+    spawn(enter[0]!, [...enter.slice(1), 'ip', 'netns', 'exec', `qdhcp-${name}`, 'sleep', marker], { env, detached: true, stdio: 'ignore' }).unref();
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(pidsMentioning(`sleep\0${marker}`).length, 1, 'the daemon runs');
   });
@@ -129,6 +142,8 @@ test('lab up --hosts 3: hosts on the underlay, the API from the machine, a priva
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), [], 'no namespace left');
   assert.deepEqual(pidsMentioning(dir), [], 'no process left');
+  assert.ok(netnsList().includes(vm), "the user's instance namespace stays");
+  assert.notEqual((await exec('ip', ['-n', vm, 'link', 'show', 'eth0'], env)).code, 0, "the instance's veth went with the host");
   assert.deepEqual(pidsMentioning(`sleep\0${marker}`), [], "no daemon left in a host's namespaces");
   assert.ok(!existsSync(dir), 'the lab directory is removed');
   assert.ok(!existsSync(statePath(name)), 'the state file is removed');
@@ -169,4 +184,17 @@ test('lab up refuses a namespace it did not make, before making anything', async
   assert.match(up.stderr, new RegExp(`network namespace ${name}-osad1 exists and is not this lab's`));
   assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), [`${name}-osad1`], 'nothing made, the stranger kept');
   assert.ok(!existsSync(statePath(name)));
+});
+
+test('lab up that fails (here: out of time) removes what it made and says where the logs are', async (t) => {
+  requireLabTools();
+  const { name, dir, env, ports } = await freshLab(t);
+  const up = await cloudlet(['lab', 'up', '--hosts', '2', '--name', name, '--dir', dir, '--timeout', '0.001', ...ports], env);
+  assert.equal(up.code, 1, up.stdout);
+  assert.match(up.stderr, /lab up failed: timed out after 0 s waiting for the network API/);
+  assert.match(up.stdout, new RegExp(`removed what was made; the logs stay in ${dir}/logs`));
+  assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), []);
+  assert.deepEqual(pidsMentioning(dir), []);
+  assert.ok(!existsSync(statePath(name)));
+  assert.ok(existsSync(join(dir, 'logs', 'osad.log')));
 });
