@@ -88,6 +88,16 @@ export async function listLinks(runner: Runner, netns?: string): Promise<Link[]>
   return parseLinks((await runner.run(showLinksCommand({ netns }))).stdout);
 }
 
+/** the links of a named namespace, or null when there is no such namespace */
+export async function listLinksIn(runner: Runner, netns: string): Promise<Link[] | null> {
+  const r = await runner.run({ ...showLinksCommand({ netns }), okCodes: [0, 1, 255] });
+  if (r.code !== 0) {
+    if (/cannot open network namespace|no such file/i.test(r.stderr)) return null;
+    throw new Error(`ip -n ${netns} link show: exit ${r.code}: ${r.stderr.trim()}`);
+  }
+  return parseLinks(r.stdout);
+}
+
 /** one link by name, or null when there is none (in `netns` if given, by `ip -n`) */
 export async function getLink(runner: Runner, name: string, netns?: string): Promise<Link | null> {
   const r = await runner.run(showLinksCommand({ netns, dev: name }));
