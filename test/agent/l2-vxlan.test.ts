@@ -13,6 +13,7 @@ import { listFdb } from '../../src/host/linux/fdb.js';
 import { listLinks } from '../../src/host/linux/links.js';
 import { listNeigh } from '../../src/host/linux/neigh.js';
 import { NetnsRunner } from '../../src/host/linux/netns-runner.js';
+import { port } from './l2-fixtures.js';
 import { exec, isMutating, Lab, ping, requireRootNetworking, sh, TeeRunner } from './l2-lab.js';
 
 const log = pino({ level: 'silent' });
@@ -27,21 +28,8 @@ interface Instance {
 
 const mac = (): string => `fa:16:3e:${randomBytes(3).toString('hex').match(/../g)!.join(':')}`;
 
-function portOf(host: string, ip: string): PortState {
-  return {
-    id: randomUUID(),
-    mac_address: mac(),
-    fixed_ips: [{ subnet_id: 'sub', ip_address: ip }],
-    device_owner: 'compute:nova',
-    device_id: randomUUID(),
-    admin_state_up: true,
-    status: 'DOWN',
-    host,
-    vif_type: 'bridge',
-    dns_name: '',
-    extra_dhcp_opts: [],
-  };
-}
+const portOf = (host: string, ip: string): PortState =>
+  port(host, { id: randomUUID(), mac_address: mac(), device_id: randomUUID(), fixed_ips: [{ subnet_id: 'sub', ip_address: ip }] });
 
 function networkOf(vni: number, instances: Instance[], self: string, vtepIps: Record<string, string>): NetworkState {
   const hosts = [...new Set(instances.map((i) => i.host))].filter((h) => h !== self);
