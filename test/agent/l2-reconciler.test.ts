@@ -22,7 +22,10 @@ function kernelRunner(k: KernelState, extra: Record<string, { code: number; stde
     'ip -json neigh show nud permanent': { stdout: JSON.stringify(k.neigh.map((e) => ({ dst: e.ip, dev: e.dev, lladdr: e.mac, state: e.state }))) },
   });
 }
-const mutating = (r: RecordingRunner): string[] => r.lines().filter((l) => !READS.has(l));
+/** the commands run, a batch (ip -batch -) spelt out as its commands */
+const expanded = (r: RecordingRunner): string[] =>
+  r.commands.flatMap((c) => (c.argv[1] === '-batch' ? (c.input ?? '').trim().split('\n').map((l) => `${c.argv[0]} ${l}`) : [c.argv.join(' ')]));
+const mutating = (r: RecordingRunner): string[] => expanded(r).filter((l) => !READS.has(l));
 
 function setup() {
   const local = port(HOST);

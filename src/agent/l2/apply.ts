@@ -2,6 +2,7 @@
 import { fdbAppendCommand, fdbDelCommand, fdbReplaceCommand, FLOOD_MAC } from '../../host/linux/fdb.js';
 import { addMarkedLinkCommands, delLinkCommand, setLinkCommand } from '../../host/linux/links.js';
 import { neighDelCommand, neighReplaceCommand } from '../../host/linux/neigh.js';
+import { runEach } from '../../host/linux/batch.js';
 import type { Command, Runner } from '../../host/linux/runner.js';
 import { sysctlWriteCommand } from '../../host/linux/sysctl.js';
 import type { Step } from './steps.js';
@@ -32,17 +33,21 @@ export function commandsFor(step: Step): Command[] {
 }
 
 /**
- * Runs every step in order. A step that fails (a tap unplugged meanwhile, say) does not stop
- * the others: its error is returned, and the next reconcile plans it again from the kernel.
+ * Runs every step in order (runs of ip/bridge commands batched). A step that fails (a tap
+ * unplugged meanwhile, say) does not stop the others: its error is returned, and the next
+ * reconcile plans it again from the kernel.
  */
 export async function applySteps(runner: Runner, steps: readonly Step[]): Promise<Array<{ step: Step; error: Error }>> {
-  const failed: Array<{ step: Step; error: Error }> = [];
-  for (const step of steps) {
-    try {
-      for (const cmd of commandsFor(step)) await runner.run(cmd);
-    } catch (error) {
-      failed.push({ step, error: error as Error });
+  const cmds: Command[] = [];
+  const stepOf: number[] = [];
+  steps.forEach((step, i) => {
+    for (const c of commandsFor(step)) {
+      cmds.push(c);
+      stepOf.push(i);
     }
-  }
-  return failed;
+  });
+  const errors = await runEach(runner, cmds);
+  const failed = new Map<number, Error>();
+  for (const [k, error] of errors) if (!failed.has(stepOf[k])) failed.set(stepOf[k], error);
+  return [...failed].map(([i, error]) => ({ step: steps[i], error }));
 }
