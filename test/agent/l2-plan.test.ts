@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { plan, type KernelState, type PlanInput } from '../../src/agent/l2/plan.js';
 import type { L2Config } from '../../src/agent/l2/config.js';
 import { markFor } from '../../src/agent/l2/marks.js';
+import { temporaryName } from '../../src/host/linux/links.js';
 import type { NetworkState } from '../../src/agent/protocol.js';
 import { bridgeName, tapName } from '../../src/agent/protocol.js';
 import { applyModel, emptyKernel, fdbEntry, HOST, hostState, link, NET_A, NET_B, network, port } from './l2-fixtures.js';
@@ -27,11 +28,18 @@ test('a new local network: a marked bridge, IPv6 off, up; the tap enslaved with 
   const { p } = converge([n], emptyKernel([tap]));
   assert.deepEqual(p.steps, [
     { op: 'create', name: BR_A, link: { kind: 'bridge' }, mark: markFor(NET_A), mtu: 1450 },
-    { op: 'sysctl', key: `net.ipv6.conf.${BR_A}.disable_ipv6`, value: '1' },
     { op: 'set', name: BR_A, change: { up: true } },
     { op: 'set', name: tap.name, change: { master: BR_A, mtu: 1450, up: true } },
+    { op: 'sysctl', key: `net.ipv6.conf.${BR_A}.disable_ipv6`, value: '1' },
   ]);
   assert.deepEqual([...p.wired], [[local.id, NET_A]]);
+});
+
+test('a create killed half-way left a cl-tmp-… link: it is deleted before the create', () => {
+  const n = network(NET_A, { network_type: 'local', ports: [port(HOST)] });
+  const left = link(temporaryName(BR_A), { kind: 'bridge' });
+  const p = plan(input([n], emptyKernel([left])));
+  assert.deepEqual(p.steps.slice(0, 2).map((s) => [s.op, 'name' in s && s.name]), [['delete', left.name], ['create', BR_A]]);
 });
 
 test('a port whose tap does not exist yet is not wired, and nothing is made for it', () => {
@@ -99,10 +107,10 @@ test('a remote VTEP added and another removed: flood entries follow the hosts wi
   assert.deepEqual(p.steps, [
     { op: 'flood-add', dev: 'vxlan-7', dst: '192.0.2.3' },
     { op: 'fdb-set', dev: 'vxlan-7', mac: fresh.mac_address, dst: '192.0.2.3' },
-    { op: 'neigh-set', dev: 'vxlan-7', ip: fresh.fixed_ips[0].ip_address, mac: fresh.mac_address },
-    { op: 'neigh-del', dev: 'vxlan-7', ip: gone.fixed_ips[0].ip_address },
     { op: 'fdb-del', dev: 'vxlan-7', mac: gone.mac_address, dst: '192.0.2.2' },
     { op: 'flood-del', dev: 'vxlan-7', dst: '192.0.2.2' },
+    { op: 'neigh-set', dev: 'vxlan-7', ip: fresh.fixed_ips[0].ip_address, mac: fresh.mac_address },
+    { op: 'neigh-del', dev: 'vxlan-7', ip: gone.fixed_ips[0].ip_address },
   ]);
 });
 

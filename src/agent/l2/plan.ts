@@ -2,7 +2,7 @@
 // kernel has → the smallest list of steps. Pure: no Runner, no clock, no I/O.
 import ipaddr from 'ipaddr.js';
 import { FLOOD_MAC, type FdbEntry } from '../../host/linux/fdb.js';
-import { MAX_IFNAME, type Link, type LinkChange, type NewLink } from '../../host/linux/links.js';
+import { MAX_IFNAME, temporaryName, type Link, type LinkChange, type NewLink } from '../../host/linux/links.js';
 import type { NeighEntry } from '../../host/linux/neigh.js';
 import { bridgeName, tapName, vxlanName, type HostState, type NetworkState } from '../protocol.js';
 import { VXLAN_PORT, type L2Config } from './config.js';
@@ -75,6 +75,7 @@ export function plan(input: PlanInput): Plan {
     if (problem) out.problems.push({ network_id: n.id, reason: problem });
   }
 
+  const wiring = out.steps.length;
   // what the agent made for networks it no longer serves here: lower devices, then bridges
   const stale = actual.links.filter((l) => {
     const id = markedNetwork(l.alias);
@@ -82,6 +83,11 @@ export function plan(input: PlanInput): Plan {
   });
   for (const l of stale.filter((x) => x.kind !== 'bridge')) out.steps.push({ op: 'delete', name: l.name });
   for (const l of stale.filter((x) => x.kind === 'bridge')) out.steps.push({ op: 'delete', name: l.name });
+  // grouped by program (links, FDB, neighbours, removals, sysctl), each group in its order:
+  // each group runs as one batch (see host/linux/batch.ts) instead of a few per network
+  const phase = (s: Step, i: number): number =>
+    i >= wiring ? 3 : s.op === 'create' || s.op === 'set' || s.op === 'delete' ? 0 : s.op === 'sysctl' ? 4 : s.op.startsWith('neigh') ? 2 : 1;
+  out.steps = out.steps.map((s, i) => ({ s, p: phase(s, i), i })).sort((a, b) => a.p - b.p || a.i - b.i).map((x) => x.s);
   return out;
 }
 
@@ -109,9 +115,14 @@ function planNetwork(n: NetworkState, input: PlanInput, links: Map<string, Link>
   }
 
   const steps = out.steps;
+  /** a create, after the leftover of an earlier one killed half-way */
+  const create = (name: string, link: NewLink, mtu?: number): void => {
+    if (links.has(temporaryName(name))) steps.push({ op: 'delete', name: temporaryName(name) });
+    steps.push({ op: 'create', name, link, mark, mtu });
+  };
   claimed.add(br);
   if (!brLink) {
-    steps.push({ op: 'create', name: br, link: { kind: 'bridge' }, mark, mtu: n.mtu });
+    create(br, { kind: 'bridge' }, n.mtu);
     // the host takes no part in tenant networks: no link-local address, no RS/MLD on them
     steps.push({ op: 'sysctl', key: `net.ipv6.conf.${br}.disable_ipv6`, value: '1' });
     steps.push({ op: 'set', name: br, change: { up: true } });
@@ -140,7 +151,7 @@ function planNetwork(n: NetworkState, input: PlanInput, links: Map<string, Link>
     } else {
       // ours but made otherwise (another local IP, another network before): made again
       if (e) steps.push({ op: 'delete', name: e.name });
-      steps.push({ op: 'create', name: lower.name, link: lower.spec, mark, mtu: lower.mtu });
+      create(lower.name, lower.spec, lower.mtu);
       steps.push({ op: 'set', name: lower.name, change: { master: br, up: true } });
     }
     if (lower.spec.kind === 'vxlan') l2population(n, lower.name, reusable ? input.actual : { links: [], fdb: [], neigh: [] }, input, out);

@@ -27,6 +27,12 @@ export async function runEach(runner: Runner, cmds: readonly Command[]): Promise
       i = j;
       continue;
     }
+    let k = i;
+    while (k < cmds.length && isSysctlWrite(cmds[k])) k++;
+    if (k - i >= 2 && (await runSysctls(runner, cmds.slice(i, k)))) {
+      i = k;
+      continue;
+    }
     const end = Math.max(j, i + 1);
     for (; i < end; i++) {
       try {
@@ -37,6 +43,14 @@ export async function runEach(runner: Runner, cmds: readonly Command[]): Promise
     }
   }
   return failed;
+}
+
+const isSysctlWrite = (c: Command): boolean => c.argv[0] === 'sysctl' && c.argv[1] === '-q' && c.argv[2] === '-w' && c.argv.length === 4 && !c.netns && c.okCodes === undefined;
+
+/** several `sysctl -q -w K=V` as one; false when that failed (then they run one by one, for their own errors) */
+async function runSysctls(runner: Runner, cmds: readonly Command[]): Promise<boolean> {
+  const r = await runner.run({ argv: ['sysctl', '-q', '-w', ...cmds.map((c) => c.argv[3])], okCodes: [0, 1, 255] });
+  return r.code === 0;
 }
 
 async function runBatch(runner: Runner, cmds: readonly Command[], from: number, to: number, failed: Map<number, Error>): Promise<void> {

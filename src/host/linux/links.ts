@@ -170,24 +170,21 @@ export function addVethCommand(host: string, peer: { name: string; netns?: strin
 /**
  * Make a link that carries `alias` from its first moment under `name`: the kernel ignores
  * an alias given to `ip link add`, so the link is made under a temporary name, marked, then
- * renamed. A kill between the steps leaves a `cl-tmp-…` link (see isTemporaryLink), never
+ * renamed. A kill between the steps leaves a `cl-tmp-…` link (see temporaryName), never
  * an unmarked link under the real name.
  */
 export function addMarkedLinkCommands(name: string, spec: NewLink, alias: string, mtu?: number): Command[] {
   const tmp = temporaryName(name);
-  // a leftover of an earlier attempt killed half-way goes first (absent: exit 1, fine)
-  const leftover = { ...delLinkCommand(tmp), okCodes: [0, 1, 2] };
-  return [leftover, addLinkCommand(tmp, spec, mtu), setLinkCommand(tmp, { alias }), setLinkCommand(tmp, { name })];
+  return [addLinkCommand(tmp, spec, mtu), setLinkCommand(tmp, { alias }), setLinkCommand(tmp, { name })];
 }
 
 const TMP_PREFIX = 'cl-tmp-';
-/** a short stable hash of the final name, so a retry reuses (after deleting) the same temporary name */
-function temporaryName(name: string): string {
+/** a short stable hash of the final name: a leftover of an attempt killed half-way is found (and deleted) before the next */
+export function temporaryName(name: string): string {
   let h = 0x811c9dc5;
   for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
   return TMP_PREFIX + h.toString(16).padStart(8, '0');
 }
-export const isTemporaryLink = (name: string): boolean => name.startsWith(TMP_PREFIX);
 
 /** the Linux name limit: IFNAMSIZ - 1 */
 export const MAX_IFNAME = 15;
