@@ -8,9 +8,9 @@ import { pino } from 'pino';
 import { L2Reconciler } from '../../src/agent/l2/reconciler.js';
 import { plugPort } from '../../src/agent/plug.js';
 import type { HostState, NetworkState, PortState } from '../../src/agent/protocol.js';
-import { tapName, vxlanName } from '../../src/agent/protocol.js';
+import { bridgeName, tapName, vxlanName } from '../../src/agent/protocol.js';
 import { listFdb } from '../../src/host/linux/fdb.js';
-import { listLinks } from '../../src/host/linux/links.js';
+import { listLinks, temporaryName } from '../../src/host/linux/links.js';
 import { listNeigh } from '../../src/host/linux/neigh.js';
 import { NetnsRunner } from '../../src/host/linux/netns-runner.js';
 import { port } from './l2-fixtures.js';
@@ -86,12 +86,24 @@ test('two hosts over VXLAN with l2population: four instances reach each other, a
     for (const i of [...a, ...b]) await plugPort(new NetnsRunner(exec, hostNs[i.host]), { portId: i.port.id, mac: i.port.mac_address, mtu: MTU, netns: i.netns });
     for (const i of [...a, ...b]) await sh(['ip', '-n', i.netns, 'addr', 'add', `${i.ip}/24`, 'dev', 'eth0']);
 
+    // on h1: a bridge named like the agent's that it did not make, and the leftover of a
+    // create killed half-way (the temporary name of net A's bridge)
+    const foreignBr = bridgeName(randomUUID());
+    await sh(['ip', '-n', hostNs.h1, 'link', 'add', foreignBr, 'type', 'bridge']);
+    await sh(['ip', '-n', hostNs.h1, 'link', 'add', temporaryName(bridgeName(netA.id)), 'type', 'bridge']);
+
     for (const h of ['h1', 'h2'] as const) {
       const res = await agents[h].reconcile(stateFor(h), { partial: false });
       const mine = [...a, ...b].filter((i) => i.host === h).map((i) => i.port.id);
       assert.deepEqual(new Set(res.up), new Set(mine), `${h}: its ports reported up`);
       assert.deepEqual(res.down, []);
+      assert.equal(agents[h].configurations().errors, undefined, `${h}: every step ran`);
+      assert.equal(agents[h].configurations().devices, mine.length);
     }
+
+    const h1Names = (await listLinks(runners.h1)).map((l) => l.name);
+    assert.ok(h1Names.includes(foreignBr) && !h1Names.includes(temporaryName(bridgeName(netA.id))), 'the foreign bridge stays, the leftover is gone');
+    assert.deepEqual(agents.h1.configurations().foreign_devices, [foreignBr]);
 
     // inside an instance: the port's MAC and the network MTU
     const eth0 = (await listLinks(exec, a[0].netns)).find((l) => l.name === 'eth0')!;
@@ -146,6 +158,8 @@ test('two hosts over VXLAN with l2population: four instances reach each other, a
     const h2Links = await listLinks(runners.h2);
     assert.ok(!h2Links.some((l) => l.name === vxlanName(vniA) || l.name === vxlanName(vniB) || l.name.startsWith('brq')));
     assert.ok(h2Links.some((l) => l.name === tapName(a[2].port.id)));
+    await agents.h1.reconcile({ ...stateFor('h1'), networks: [] }, { partial: false });
+    assert.deepEqual((await listLinks(runners.h1)).filter((l) => l.kind === 'bridge').map((l) => l.name), [foreignBr], 'only what the agent made is removed');
   } finally {
     await lab.cleanup();
   }

@@ -22,6 +22,8 @@ export class L2Reconciler implements Reconciler {
   private foreign: string[] = [];
   private lastErrors: string[] = [];
   private warned = new Set<string>();
+  /** reconciles run one at a time (a full resync and a change may be asked for together) */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly runner: Runner,
@@ -29,7 +31,13 @@ export class L2Reconciler implements Reconciler {
     private readonly log: Logger,
   ) {}
 
-  async reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
+  reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
+    const run = this.queue.then(() => this.reconcileNow(state, opts));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reconcileNow(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
     this.vlan ??= await probeVlan(this.runner);
     const scope = opts.partial ? new Set([...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)]) : undefined;
     const input = { desired: state, cfg: this.cfg, vlan: this.vlan, scope };
@@ -66,11 +74,12 @@ export class L2Reconciler implements Reconciler {
       interface_mappings: this.cfg.physicalInterfaceMappings,
       bridge_mappings: {},
       tunnel_types: this.cfg.localIp ? ['vxlan'] : [],
-      tunneling_ip: this.cfg.localIp ?? null,
       l2_population: true,
       arp_responder_enabled: true,
       devices: this.wired.size,
     };
+    // as Neutron's agent: the tunnel endpoint only where VXLAN is on
+    if (this.cfg.localIp) c.tunneling_ip = this.cfg.localIp;
     if (this.vlan && !this.vlan.supported) c.vlan_unsupported_reason = this.vlan.reason;
     if (this.problems.size > 0) c.network_problems = Object.fromEntries(this.problems);
     if (this.foreign.length > 0) c.foreign_devices = this.foreign;
