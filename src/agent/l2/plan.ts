@@ -59,7 +59,7 @@ function vxlanMatches(l: Link, vni: number, local: string): boolean {
 const isEmpty = (c: LinkChange): boolean => Object.keys(c).length === 0;
 
 export function plan(input: PlanInput): Plan {
-  const { desired, actual, cfg } = input;
+  const { desired, actual } = input;
   const host = desired.host;
   const links = new Map(actual.links.map((l) => [l.name, l]));
   const inScope = (id: string): boolean => !input.scope || input.scope.has(id);
@@ -98,7 +98,7 @@ type Lower =
 
 /** plans one served network; returns why it cannot be served (then plans nothing for it) */
 function planNetwork(n: NetworkState, input: PlanInput, links: Map<string, Link>, out: Plan, claimed: Set<string>): string | null {
-  const { cfg, desired } = input;
+  const { desired } = input;
   const mark = markFor(n.id);
   const br = bridgeName(n.id);
   const brLink = links.get(br);
