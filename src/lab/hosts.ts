@@ -1,7 +1,9 @@
 // Which lab host a host name means, for commands run on the machine: `cloudlet port plug
-// --host osad1` must put the tap into that host's network namespace, where its L2 agent is.
+// --host osad1` must put the tap into that host's network namespace, where its L2 agent is:
+// plugPort through `new NetnsRunner(runner, labHostNetns('osad1').netns)` makes the tap there
+// and its peer in the instance's namespace (named in the machine's /run/netns, which
+// `ip netns exec` leaves as it is).
 import { netnsPath } from '../host/linux/lab-links.js';
-import type { Runner } from '../host/linux/runner.js';
 import { labNames, LAB_RUN_DIR, readState } from './state.js';
 
 export interface LabHostNetns {
@@ -23,13 +25,3 @@ export function labHostNetns(host: string, lab?: string, runDir = LAB_RUN_DIR): 
   return found[0];
 }
 
-/**
- * A Runner for wiring an instance on a lab host from the machine (`cloudlet port plug --host
- * osad1`): every command runs in the lab host's network namespace, where its L2 agent finds the
- * tap, except those that name their own namespace (the instance's). Inside the host, `ip … netns
- * vm1` still finds the instance in the machine's /run/netns: `ip netns exec` changes only the
- * network namespace (and /sys), not /run/netns.
- */
-export const runnerInLabHost = (runner: Runner, host: Pick<LabHostNetns, 'netns'>): Runner => ({
-  run: (cmd) => runner.run(cmd.netns ? cmd : { ...cmd, netns: host.netns }),
-});

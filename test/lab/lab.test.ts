@@ -10,7 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { requireTool } from '../support/backends.js';
 import { cloudlet, exec, freePort, requireBuiltCli } from '../support/cli.js';
-import { labHostNetns, runnerInLabHost } from '../../src/lab/hosts.js';
+import { labHostNetns } from '../../src/lab/hosts.js';
+import { plugPort } from '../../src/agent/plug.js';
+import { NetnsRunner } from '../../src/host/linux/netns-runner.js';
 import { planTopology, topologySteps } from '../../src/lab/plan.js';
 import { readState, writeState, statePath } from '../../src/lab/state.js';
 import { applyStep } from '../../src/host/linux/lab-links.js';
@@ -105,13 +107,15 @@ test('lab up --hosts 3: hosts on the underlay, the API from the machine, a priva
   const vm = `${name}vm1`;
   await exec('ip', ['netns', 'add', vm], env);
   t.after(() => exec('ip', ['netns', 'delete', vm], env));
-  await t.test('wiring an instance on a lab host from the machine: the tap in the host, eth0 in the instance', async () => {
+  await t.test("port plug on a lab host from the machine: the tap in the host's namespace, eth0 in the instance", async () => {
     const host = labHostNetns('osad1', name)!;
-    const runner = runnerInLabHost(new ExecRunner(), host);
-    await runner.run({ argv: ['ip', 'link', 'add', 'tapfeedbeef0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', vm] });
-    assert.equal((await exec('ip', ['-n', `${name}-osad1`, 'link', 'show', 'tapfeedbeef0'], env)).code, 0, 'the tap is in osad1');
-    assert.notEqual((await exec('ip', ['link', 'show', 'tapfeedbeef0'], env)).code, 0, "not on the machine's own interfaces");
-    assert.equal((await exec('ip', ['-n', vm, 'link', 'show', 'eth0'], env)).code, 0, 'eth0 is in the instance');
+    const port = { portId: 'feedbeef-0000-4000-8000-000000000001', mac: 'fa:16:3e:00:00:01', mtu: 1450, netns: vm };
+    const { tap } = await plugPort(new NetnsRunner(new ExecRunner(), host.netns), port);
+    assert.equal((await exec('ip', ['-n', `${name}-osad1`, 'link', 'show', tap], env)).code, 0, 'the tap is in osad1');
+    assert.notEqual((await exec('ip', ['link', 'show', tap], env)).code, 0, "not on the machine's own interfaces");
+    const eth0 = await exec('ip', ['-n', vm, 'link', 'show', 'eth0'], env);
+    assert.match(eth0.stdout, /mtu 1450 .*\n.*fa:16:3e:00:00:01/, 'eth0 is in the instance, with the port\'s MAC and MTU');
+    assert.equal((await plugPort(new NetnsRunner(new ExecRunner(), host.netns), port)).changed, false, 'plugging again changes nothing');
   });
 
   // what a DHCP agent does in a host: a qdhcp- namespace in its private /run/netns, a daemon in it

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { planTopology, teardownSteps, topologySteps } from '../../src/lab/plan.js';
 import { applyStep } from '../../src/host/linux/lab-links.js';
 import { RecordingRunner } from '../../src/host/linux/runner.js';
-import { runnerInLabHost } from '../../src/lab/hosts.js';
 
 test('three hosts: osad at .1, osad1 and osad2 at .11 and .12, each a namespace on the switch', () => {
   const t = planTopology({ name: 'lab', hosts: 3, subnet: '10.99.0.0/24' });
@@ -61,15 +60,4 @@ test('bad options: a clear message each', () => {
   assert.throws(() => planTopology({ name: 'lab', hosts: 3, subnet: '10.99.0/24' }), /--subnet: an IPv4 CIDR/);
   assert.throws(() => planTopology({ name: 'lab', hosts: 3, subnet: '10.99.0.0/29' }), /no room for 3 hosts/);
   assert.throws(() => planTopology({ name: 'lab', hosts: 3, subnet: '10.99.0.256/24' }), /--subnet/);
-});
-
-test('port plug on a lab host: the host-side commands run in the host, the instance side where it says', async () => {
-  const recording = new RecordingRunner();
-  const runner = runnerInLabHost(recording, { netns: 'lab-osad1' });
-  await runner.run({ argv: ['ip', 'link', 'add', 'tap1234', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'vm1'] });
-  await runner.run({ argv: ['ip', 'link', 'set', 'eth0', 'up'], netns: 'vm1' });
-  assert.deepEqual(recording.lines(), [
-    'ip netns exec lab-osad1 ip link add tap1234 type veth peer name eth0 netns vm1',
-    'ip netns exec vm1 ip link set eth0 up',
-  ]);
 });
