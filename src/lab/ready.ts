@@ -53,6 +53,6 @@ export async function listAgents(networkUrl: string, token: string): Promise<Age
   return ((await res.json()) as { agents: AgentRow[] }).agents;
 }
 
-/** the hosts among `hosts` without an alive L2 agent */
-export const hostsWithoutL2 = (agents: AgentRow[], hosts: string[]): string[] =>
-  hosts.filter((h) => !agents.some((a) => a.host === h && a.agent_type === 'Linux bridge agent' && a.alive));
+/** the wanted agents ("osad1: Linux bridge agent") not alive among `agents` */
+export const missingAgents = (agents: AgentRow[], wanted: Array<{ host: string; type: string }>): string[] =>
+  wanted.filter((w) => !agents.some((a) => a.host === w.host && a.agent_type === w.type && a.alive)).map((w) => `${w.host}: ${w.type}`);

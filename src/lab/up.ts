@@ -1,8 +1,8 @@
 // `cloudlet lab up`: the topology, then the controller's services and forwarders, then the
 // compute hosts' agents; each thing recorded in the state file before it is made.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { writeCloudEntry } from '../cli/clouds-yaml.js';
 import { applyStep, netnsExists } from '../host/linux/lab-links.js';
@@ -10,7 +10,7 @@ import { cmdlineOf, mountNamespaceOf, startDetached } from '../host/linux/lab-pr
 import type { Runner } from '../host/linux/runner.js';
 import { planTopology, topologySteps, type LabOptions, type LabTopology } from './plan.js';
 import { cmdlineText, computeAgent, controller, controllerDir, forwarders, launchArgv, type LabFile, type LabProcess, type ProcessOptions } from './processes.js';
-import { answers, hostsWithoutL2, listAgents, passwordToken, waitUntil } from './ready.js';
+import { answers, listAgents, missingAgents, passwordToken, waitUntil } from './ready.js';
 import { readState, writeState, type LabState } from './state.js';
 
 export interface LabUpOptions extends LabOptions, Omit<ProcessOptions, 'dir'> {
@@ -59,8 +59,29 @@ async function checkFree(o: LabUpOptions, t: LabTopology): Promise<void> {
   }
 }
 
+/** the programs a lab runs, each with the Debian package that has it */
+export const LAB_TOOLS: Array<[string, string]> = [
+  ['ip', 'iproute2'],
+  ['nsenter', 'util-linux'],
+  ['unshare', 'util-linux'],
+  ['mount', 'mount'],
+  ['dnsmasq', 'dnsmasq-base'],
+];
+
+const onPath = (cmd: string): boolean => (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && isExecutable(join(d, cmd)));
+const isExecutable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> {
   const t = planTopology(o);
+  const missing = LAB_TOOLS.filter(([cmd]) => !onPath(cmd));
+  if (missing.length > 0) throw new Error(`missing ${missing.map(([cmd, pkg]) => `${cmd} (Debian package ${pkg})`).join(', ')}: the lab needs them`);
   await checkFree(o, t);
   const madeDir = !existsSync(o.dir);
   const state: LabState = { name: o.name, dir: o.dir, madeDir, topology: t, made: [], processes: [], ports: o.ports };
@@ -107,6 +128,7 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
     for (const h of t.hosts.slice(1)) {
       const agent = computeAgent(t, h, po);
       writeFiles(agent.files);
+      mkdirSync(join(o.dir, 'state', h.name), { recursive: true, mode: 0o700 });
       await start(agent.process);
     }
   } else {
@@ -116,10 +138,11 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
   if ((await listAgents(network, token)) === undefined) {
     o.say('the network API has no agents extension yet: not waiting for agents');
   } else {
-    const hosts = t.hosts.filter((h) => h.role === 'controller' || o.hasAgents).map((h) => h.name);
-    await waitUntil(`an alive L2 agent on ${hosts.join(', ')}`, o.timeoutMs, async () => {
-      const missing = hostsWithoutL2((await listAgents(network, await passwordToken(identity, 'admin', password, 'admin'))) ?? [], hosts);
-      if (missing.length > 0) throw new Error(`none yet on ${missing.join(', ')}`);
+    // the controller's `cloudlet up` runs an L2 and a DHCP agent; each compute host an L2 agent
+    const wanted = [{ host: t.hosts[0]!.name, type: 'DHCP agent' }, ...t.hosts.filter((h) => h.role === 'controller' || o.hasAgents).map((h) => ({ host: h.name, type: 'Linux bridge agent' }))];
+    await waitUntil(`the agents (${wanted.map((w) => `${w.host}: ${w.type}`).join(', ')})`, o.timeoutMs, async () => {
+      const missing = missingAgents((await listAgents(network, await passwordToken(identity, 'admin', password, 'admin'))) ?? [], wanted);
+      if (missing.length > 0) throw new Error(`not alive yet: ${missing.join(', ')}`);
       return true;
     }, stillRunning);
   }

@@ -21,7 +21,7 @@ import { ExecRunner } from '../../src/host/linux/runner.js';
 function requireLabTools(): void {
   assert.equal(process.getuid?.(), 0, 'the lab tests make network namespaces: run them as root');
   requireBuiltCli();
-  for (const [cmd, pkg] of [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['unshare', 'util-linux'], ['busybox', 'busybox-static'], ['openstack', 'python3-openstackclient']]) requireTool(cmd!, pkg!);
+  for (const [cmd, pkg] of [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['unshare', 'util-linux'], ['busybox', 'busybox-static'], ['openstack', 'python3-openstackclient'], ['dnsmasq', 'dnsmasq-base']]) requireTool(cmd!, pkg!);
 }
 
 const netnsList = (): string[] => (existsSync('/run/netns') ? readdirSync('/run/netns') : []);
