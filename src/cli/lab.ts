@@ -11,6 +11,8 @@ import { hostExec } from '../lab/host-exec.js';
 import { labUp } from '../lab/up.js';
 import { labNames, readState } from '../lab/state.js';
 import { cloudsYamlPath } from './clouds-yaml.js';
+import { registerHostNetns } from './host-runner.js';
+import { labHostNetns } from '../lab/hosts.js';
 import { portNumber, run } from './serve.js';
 
 export const LAB_DIR = '/var/lib/cloudlet-lab';
@@ -138,6 +140,8 @@ function statusCommand(): Command {
 }
 
 export function labCommand(): Command {
+  // `cloudlet port plug --host osad1` on the machine: the tap goes into that lab host's namespace
+  registerHostNetns((host) => labHostNetns(host)?.netns);
   const lab = new Command('lab').description('several cloudlet hosts on this machine, as network namespaces (root)');
   lab.addCommand(upCommand());
   lab.addCommand(downCommand());
