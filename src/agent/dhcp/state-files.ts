@@ -1,0 +1,48 @@
+// The DHCP agent's per-network state directory (<stateDir>/<network id>/), the mark of
+// what this agent made: a qdhcp- namespace or a dnsmasq is removed only when its
+// network has a directory here.
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** network ids are UUIDs; anything else in the directory is not ours */
+const NETWORK_DIR = /^[0-9a-fA-F-]{8,64}$/;
+
+export async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** writes `content` through a temporary file and rename (dnsmasq never reads half a file); false when it already held it */
+export async function writeIfChanged(path: string, content: string): Promise<boolean> {
+  if ((await readText(path)) === content) return false;
+  const tmp = `${path}.tmp-${process.pid}`;
+  // dnsmasq drops to nobody and rereads these on SIGHUP: world-readable
+  await writeFile(tmp, content, { mode: 0o644 });
+  await rename(tmp, path);
+  return true;
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+}
+
+/** the network ids that have a state directory */
+export async function ownedNetworkIds(stateDir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(stateDir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && NETWORK_DIR.test(e.name)).map((e) => e.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export const isNetworkId = (id: string): boolean => NETWORK_DIR.test(id);
+
+export async function removeNetworkDir(stateDir: string, networkId: string): Promise<void> {
+  if (!isNetworkId(networkId)) return;
+  await rm(join(stateDir, networkId), { recursive: true, force: true });
+}
