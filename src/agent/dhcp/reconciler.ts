@@ -13,7 +13,7 @@ import { dhcpSubnets, dnsmasqArgs, networkFiles, type NetworkFiles } from './dns
 import { addnHostsFile, hostsFile, optsFile } from './files.js';
 import { desiredInterface, planInterface, planTeardown } from './interface-plan.js';
 import { ReloadBatcher } from './reload-batcher.js';
-import { ensureDir, isNetworkId, ownedNetworkIds, readText, removeNetworkDir, writeIfChanged } from './state-files.js';
+import { assertReachableByDnsmasq, ensureDir, isNetworkId, ownedNetworkIds, readText, removeNetworkDir, writeIfChanged } from './state-files.js';
 
 export interface DhcpConfig {
   /** one directory per network, as Neutron's /var/lib/neutron/dhcp/<network id>/ */
@@ -63,6 +63,7 @@ export class DhcpReconciler implements Reconciler {
   private readonly dhcpPorts = new Map<string, PortState>();
   private queue: Promise<unknown> = Promise.resolve();
   private checkTimer: NodeJS.Timeout | null = null;
+  private stateDirChecked = false;
 
   constructor(
     private readonly runner: Runner,
@@ -138,6 +139,11 @@ export class DhcpReconciler implements Reconciler {
   }
 
   private async apply(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<void> {
+    if (!this.stateDirChecked) {
+      await ensureDir(this.cfg.stateDir);
+      await assertReachableByDnsmasq(this.cfg.stateDir);
+      this.stateDirChecked = true;
+    }
     const wanted = state.networks.filter((n) => n.admin_state_up && dhcpSubnets(n).length > 0);
     const wantedIds = new Set(wanted.map((n) => n.id));
     const namespaces = new Set(await listNamespaces(this.runner));

@@ -1,8 +1,8 @@
 // The DHCP agent's per-network state directory (<stateDir>/<network id>/), the mark of
 // what this agent made: a qdhcp- namespace or a dnsmasq is removed only when its
 // network has a directory here.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 
 /** network ids are UUIDs; anything else in the directory is not ours */
 const NETWORK_DIR = /^[0-9a-fA-F-]{8,64}$/;
@@ -45,4 +45,18 @@ export const isNetworkId = (id: string): boolean => NETWORK_DIR.test(id);
 export async function removeNetworkDir(stateDir: string, networkId: string): Promise<void> {
   if (!isNetworkId(networkId)) return;
   await rm(join(stateDir, networkId), { recursive: true, force: true });
+}
+
+/**
+ * dnsmasq drops to nobody and rereads its files on SIGHUP: every directory above them
+ * must be searchable by others, or it hands out nothing. Says which one is not.
+ */
+export async function assertReachableByDnsmasq(stateDir: string): Promise<void> {
+  for (let dir = resolve(stateDir); ; dir = dirname(dir)) {
+    const st = await stat(dir);
+    if ((st.mode & 0o001) === 0) {
+      throw new Error(`DHCP state directory ${stateDir}: ${dir} is mode ${(st.mode & 0o777).toString(8)}, and dnsmasq (running as nobody) cannot reach its files; give it o+x or choose another directory`);
+    }
+    if (dir === dirname(dir)) return;
+  }
 }
