@@ -61,6 +61,19 @@ const vm = (i: number): PortState => port(`bbbbbbbb-0000-0000-0000-${String(i).p
 const net = (ports: PortState[], extra: Partial<NetworkState> = {}) => network([subnet({ id: V4, cidr: '10.0.0.0/16', gateway_ip: '10.0.0.1' })], ports, extra);
 const state = (networks: NetworkState[]): HostState => ({ revision: 1, host: 'h1', agent_id: null, networks });
 
+/** runs `fn` with an agent on a fake host, then closes it and removes its directory */
+async function withAgent(fn: (t: Setup) => Promise<void>, mode = 0o755): Promise<void> {
+  const t = await setup({}, mode);
+  try {
+    await fn(t);
+  } finally {
+    await t.agent.close();
+    await t.done();
+  }
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
 async function setup(cfg: Partial<DhcpConfig> = {}, mode = 0o755) {
   const dir = await mkdtemp(join(tmpdir(), 'cloudlet-dhcp-unit-'));
   await chmod(dir, mode);
@@ -75,10 +88,9 @@ async function setup(cfg: Partial<DhcpConfig> = {}, mode = 0o755) {
   return { dir, procs, host, agent, ensure: () => ensureCalls, pidFile: join(dir, 'dhcp', NET, 'pid'), done: () => rm(dir, { recursive: true, force: true }) };
 }
 
-test('a burst of 100 port creates is a handful of SIGHUPs to one dnsmasq, never a restart', async () => {
+test('a burst of 100 port creates is a handful of SIGHUPs to one dnsmasq, never a restart', () =>
   // the defaults: 100 ms of quiet, at most 1 s after the first change
-  const t = await setup();
-  try {
+  withAgent(async (t) => {
     await t.agent.reconcile(state([net([])]), { partial: false });
     assert.equal(t.agent.counters.starts, 1);
     assert.equal(t.ensure(), 1);
@@ -103,15 +115,10 @@ test('a burst of 100 port creates is a handful of SIGHUPs to one dnsmasq, never 
     await t.agent.flushReloads();
     assert.equal(t.agent.counters.fileWrites, writes);
     assert.equal(t.agent.counters.reloads, reloads);
-  } finally {
-    await t.agent.close();
-    await t.done();
-  }
-});
+  }));
 
-test('a dead dnsmasq is started again; a new command line (MTU) is a restart; a stranger holding the pid is never signalled', async () => {
-  const t = await setup();
-  try {
+test('a dead dnsmasq is started again; a new command line (MTU) is a restart; a stranger holding the pid is never signalled', () =>
+  withAgent(async (t) => {
     await t.agent.reconcile(state([net([vm(1)])]), { partial: false });
     const [pid1] = [...t.procs.live.keys()];
     t.procs.live.delete(pid1!); // kill -9
@@ -134,15 +141,10 @@ test('a dead dnsmasq is started again; a new command line (MTU) is a restart; a 
     assert.equal(t.procs.signals.length, before);
     assert.deepEqual(t.procs.live.get(pid3!), ['sleep', '1000']);
     assert.equal(t.agent.counters.starts, 4);
-  } finally {
-    await t.agent.close();
-    await t.done();
-  }
-});
+  }));
 
-test('teardown: only networks with a state directory; namespaces and directories of others are left alone', async () => {
-  const t = await setup();
-  try {
+test('teardown: only networks with a state directory; namespaces and directories of others are left alone', () =>
+  withAgent(async (t) => {
     const foreign = '99999999-9999-9999-9999-999999999999';
     t.host.namespaces.add(`qdhcp-${foreign}`); // made by someone else: no state directory
     mkdirSync(join(t.dir, 'dhcp', 'notes'), { recursive: true });
@@ -158,15 +160,10 @@ test('teardown: only networks with a state directory; namespaces and directories
     assert.ok(!t.host.lines.some((l) => l.includes(foreign)));
     await assert.rejects(readFile(join(t.dir, 'dhcp', NET, 'host')));
     assert.ok((await stat(join(t.dir, 'dhcp', 'notes'))).isDirectory());
-  } finally {
-    await t.agent.close();
-    await t.done();
-  }
-});
+  }));
 
-test('full state without the network removes it; the DHCP port listed in the state is used without asking the server; configurations', async () => {
-  const t = await setup();
-  try {
+test('full state without the network removes it; the DHCP port listed in the state is used without asking the server; configurations', () =>
+  withAgent(async (t) => {
     await t.agent.reconcile(state([net([vm(1), dhcpPort])]), { partial: false });
     assert.equal(t.ensure(), 0);
     assert.deepEqual(t.agent.configurations(), { dhcp_driver: 'neutron.agent.linux.dhcp.Dnsmasq', dhcp_lease_duration: 86400, log_agent_heartbeats: false, networks: 1, ports: 2, subnets: 1 });
@@ -175,19 +172,10 @@ test('full state without the network removes it; the DHCP port listed in the sta
     assert.ok(!t.host.namespaces.has(`qdhcp-${NET}`));
     assert.deepEqual(t.agent.configurations().networks, 0);
     assert.deepEqual(await t.agent.reconcile(state([]), { partial: false }), { up: [], down: [] });
-  } finally {
-    await t.agent.close();
-    await t.done();
-  }
-});
+  }));
 
-test('a state directory dnsmasq (nobody) cannot reach stops the reconcile with a clear error, before any command', async () => {
-  const t = await setup({}, 0o700);
-  try {
+test('a state directory dnsmasq (nobody) cannot reach stops the reconcile with a clear error, before any command', () =>
+  withAgent(async (t) => {
     await assert.rejects(t.agent.reconcile(state([net([vm(1)])]), { partial: false }), /cloudlet-dhcp-unit-\w+ is mode 700, and dnsmasq \(running as nobody\) cannot reach its files/);
     assert.deepEqual(t.host.lines, []);
-  } finally {
-    await t.agent.close();
-    await t.done();
-  }
-});
+  }, 0o700));
