@@ -134,11 +134,11 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
     const env = Object.fromEntries((await readFile(out, 'utf8')).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     return env;
   };
-  const assertLease = (env: Record<string, string>, p: PortState) => {
+  const assertLease = (env: Record<string, string>, p: PortState, dns = '192.0.2.53') => {
     assert.equal(env.ip, p.fixed_ips[0]!.ip_address);
     assert.equal(env.subnet, '255.255.255.0');
     assert.equal(env.router, '10.90.0.1');
-    assert.equal(env.dns?.trim(), '192.0.2.53');
+    assert.equal(env.dns?.trim(), dns);
     assert.equal(env.mtu, '1450');
     assert.equal(env.staticroutes, '192.168.50.0/24 10.90.0.254 0.0.0.0/0 10.90.0.1');
   };
@@ -167,18 +167,20 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
     assertLease(await lease(vm1), vm1);
     assertLease(await lease(vm2), vm2);
 
-    // a new port: files rewritten, one SIGHUP, the same dnsmasq
-    await agent.reconcile(state([{ ...net, ports: [vm1, vm2, vm3] }]), { partial: true, networkIds: [netId] });
+    // a new port, and the subnet's nameservers cleared: files rewritten, one SIGHUP, the same
+    // dnsmasq, which now names itself (the DHCP port's address) as the DNS server
+    const changed = { ...net, ports: [vm1, vm2, vm3], subnets: [{ ...net.subnets[0]!, dns_nameservers: [] }] };
+    await agent.reconcile(state([changed]), { partial: true, networkIds: [netId] });
     await agent.flushReloads();
     assert.equal(agent.counters.reloads, 1);
     assert.equal(agent.counters.starts, 1);
     assert.equal(await pidOf(pidFile), pid);
-    assertLease(await lease(vm3), vm3);
+    assertLease(await lease(vm3), vm3, '10.90.0.2');
 
     // dnsmasq killed: the next reconcile starts it again
     process.kill(pid, 'SIGKILL');
     while (alive(pid)) await new Promise((r) => setTimeout(r, 10));
-    const full = state([{ ...net, ports: [vm1, vm2, vm3] }]);
+    const full = state([changed]);
     await agent.reconcile(full, { partial: false });
     assert.equal(agent.counters.restarts, 1);
     const pid2 = await pidOf(pidFile);
