@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../../src/common/logging.js';
 import { DhcpReconciler } from '../../src/agent/dhcp/reconciler.js';
 import { dhcpNamespace, tapName, type HostState, type NetworkState, type PortState } from '../../src/agent/protocol.js';
+import { eui64, formatIp } from '../../src/network/ipam/address.js';
 import { ExecRunner, type Command, type Result, type Runner } from '../../src/host/linux/runner.js';
 import { requireTool } from '../support/backends.js';
 
@@ -55,20 +56,62 @@ const alive = (pid: number): boolean => {
 };
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
-test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and options; reload, restart, no-op, teardown', { timeout: 120_000 }, async () => {
+/** the test's "host" namespace with a bridge (the network's, as the L2 agent would make it) and client namespaces on it */
+class Lab {
+  readonly sfx = randomBytes(3).toString('hex');
+  readonly host = `dhcpt-${this.sfx}`;
+  readonly bridge = `brt${this.sfx}`;
+  readonly clients: string[] = [];
+  readonly runner = new HostNamespaceRunner(this.host);
+  readonly dir = join(tmpdir(), `cloudlet-dhcp-${this.sfx}`);
+
+  async start(): Promise<void> {
+    await mkdir(this.dir, { mode: 0o755 }); // dnsmasq runs as nobody: o+x
+    await chmod(this.dir, 0o755);
+    await sh('ip', 'netns', 'add', this.host);
+    await sh('ip', '-n', this.host, 'link', 'add', this.bridge, 'type', 'bridge');
+    await sh('ip', '-n', this.host, 'link', 'set', this.bridge, 'up');
+  }
+
+  /** the L2 agent's part: a DHCP port's tap into the bridge */
+  enslave(tap: string) {
+    return sh('ip', '-n', this.host, 'link', 'set', tap, 'master', this.bridge);
+  }
+
+  /** a client namespace whose eth0 has `mac` and a veth into the bridge */
+  async client(mac: string): Promise<string> {
+    const i = this.clients.length + 1;
+    const ns = `dhcpc-${this.sfx}-${i}`;
+    this.clients.push(ns);
+    await sh('ip', 'netns', 'add', ns);
+    await sh('ip', '-n', this.host, 'link', 'add', `c${i}${this.sfx}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    await sh('ip', '-n', ns, 'link', 'set', 'eth0', 'address', mac, 'up');
+    await sh('ip', '-n', this.host, 'link', 'set', `c${i}${this.sfx}`, 'master', this.bridge, 'up');
+    return ns;
+  }
+
+  /** kills the dnsmasq of `pidFile` if it still runs, deletes every namespace the test made and the directory */
+  async cleanup(pidFile: string, namespaces: string[]): Promise<void> {
+    const pid = await pidOf(pidFile).catch(() => 0);
+    if (pid > 1 && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(`--pid-file=${pidFile}`)) process.kill(pid, 'SIGKILL');
+    for (const ns of [...this.clients, ...namespaces, this.host]) await quiet('ip', 'netns', 'del', ns);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+const requireRootAndTools = () => {
   if (process.getuid?.() !== 0) throw new Error('this test needs root (network namespaces, veth, dnsmasq)');
   requireTool('ip', 'iproute2');
   requireTool('nsenter', 'util-linux');
   requireTool('dnsmasq', 'dnsmasq-base');
   requireTool('busybox', 'busybox-static');
+};
 
-  const sfx = randomBytes(3).toString('hex');
-  const host = `dhcpt-${sfx}`;
-  const bridge = `brt${sfx}`;
-  const clients: string[] = [];
-  const dir = await mkdtemp(join(tmpdir(), 'cloudlet-dhcp-'));
-  await chmod(dir, 0o755); // dnsmasq runs as nobody
-  const stateDir = join(dir, 'dhcp');
+test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and options; reload, restart, no-op, teardown', { timeout: 120_000 }, async () => {
+  requireRootAndTools();
+  const lab = new Lab();
+  const { host, runner } = lab;
+  const stateDir = join(lab.dir, 'dhcp');
   const netId = randomUUID();
   const subnetId = randomUUID();
   const dhcpPort = port(randomUUID(), 'fa:16:3e:00:00:02', subnetId, '10.90.0.2', { device_owner: 'network:dhcp', host: 'host-a' });
@@ -105,7 +148,6 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
   };
   const state = (networks: NetworkState[]): HostState => ({ revision: 1, host: 'host-a', agent_id: null, networks });
   let ensureCalls = 0;
-  const runner = new HostNamespaceRunner(host);
   const agent = new DhcpReconciler(runner, { stateDir, checkIntervalMs: 0, reloadDelayMs: 50 }, createLogger('silent'), async (id) => {
     assert.equal(id, netId);
     ensureCalls++;
@@ -115,15 +157,9 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
 
   // one client namespace with a veth into the bridge carrying the port's MAC; returns udhcpc's environment
   const lease = async (p: PortState): Promise<Record<string, string>> => {
-    const i = clients.length + 1;
-    const ns = `dhcpc-${sfx}-${i}`;
-    clients.push(ns);
-    await sh('ip', 'netns', 'add', ns);
-    await sh('ip', '-n', host, 'link', 'add', `c${i}${sfx}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-    await sh('ip', '-n', ns, 'link', 'set', 'eth0', 'address', p.mac_address, 'up');
-    await sh('ip', '-n', host, 'link', 'set', `c${i}${sfx}`, 'master', bridge, 'up');
-    const out = join(dir, `lease-${i}`);
-    const script = join(dir, `script-${i}.sh`);
+    const ns = await lab.client(p.mac_address);
+    const out = join(lab.dir, `lease-${ns}`);
+    const script = join(lab.dir, `script-${ns}.sh`);
     await writeFile(script, `#!/bin/sh\n[ "$1" = bound ] && env > ${out}\nexit 0\n`);
     await chmod(script, 0o755);
     const r = await exec.run({ argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '8', '-T', '1', '-O', 'staticroutes', '-O', 'mtu', '-s', script], netns: ns, okCodes: [0, 1] });
@@ -144,17 +180,14 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
   };
 
   try {
-    await sh('ip', 'netns', 'add', host);
-    await sh('ip', '-n', host, 'link', 'add', bridge, 'type', 'bridge');
-    await sh('ip', '-n', host, 'link', 'set', bridge, 'up');
-
+    await lab.start();
     await agent.reconcile(state([net]), { partial: false });
     assert.equal(ensureCalls, 1);
     assert.equal(agent.counters.starts, 1);
     const pid = await pidOf(pidFile);
     assert.ok(alive(pid));
     // the L2 agent's part: the DHCP port's tap into the network's bridge
-    await sh('ip', '-n', host, 'link', 'set', tapName(dhcpPort.id), 'master', bridge);
+    await lab.enslave(tapName(dhcpPort.id));
     const addr = await sh('ip', '-n', dhcpNamespace(netId), '-o', '-4', 'addr', 'show');
     assert.match(addr.stdout, /ns-\S+\s+inet 10\.90\.0\.2\/24/);
     assert.equal(await readFile(join(stateDir, netId, 'host'), 'utf8'), [
@@ -210,9 +243,57 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
     assert.ok(!(await exists(join(stateDir, netId))), 'state directory left behind');
   } finally {
     await agent.close();
-    const pid = await pidOf(pidFile).catch(() => 0);
-    if (pid > 1 && (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(`--pid-file=${pidFile}`)) process.kill(pid, 'SIGKILL');
-    for (const ns of [...clients, dhcpNamespace(netId), host]) await quiet('ip', 'netns', 'del', ns);
-    await rm(dir, { recursive: true, force: true });
+    await lab.cleanup(pidFile, [dhcpNamespace(netId)]);
+  }
+});
+
+test('DHCP agent: a SLAAC subnet (ipv6_ra_mode slaac) is advertised by dnsmasq; the client configures exactly its port address', { timeout: 60_000 }, async () => {
+  requireRootAndTools();
+  const lab = new Lab();
+  const netId = randomUUID();
+  const v4 = randomUUID();
+  const v6 = randomUUID();
+  const prefix = '2001:db8:90::/64';
+  const slaac = (mac: string) => formatIp(6, eui64(prefix, mac));
+  const dhcpPort = port(randomUUID(), 'fa:16:3e:00:01:02', v4, '10.91.0.2', { device_owner: 'network:dhcp', host: 'host-a' });
+  dhcpPort.fixed_ips.push({ subnet_id: v6, ip_address: slaac(dhcpPort.mac_address) });
+  const vm = port(randomUUID(), 'fa:16:3e:00:01:11', v4, '10.91.0.11');
+  vm.fixed_ips.push({ subnet_id: v6, ip_address: slaac(vm.mac_address) });
+  const sub = { name: '', enable_dhcp: true, dns_nameservers: [], host_routes: [], allocation_pools: [] };
+  const net: NetworkState = {
+    id: netId,
+    name: 'net6',
+    project_id: randomUUID(),
+    admin_state_up: true,
+    mtu: 1450,
+    network_type: 'vxlan',
+    physical_network: null,
+    segmentation_id: 1002,
+    dns_domain: '',
+    vteps: [],
+    subnets: [
+      { ...sub, id: v4, cidr: '10.91.0.0/24', ip_version: 4, gateway_ip: '10.91.0.1', ipv6_ra_mode: null, ipv6_address_mode: null },
+      { ...sub, id: v6, cidr: prefix, ip_version: 6, gateway_ip: '2001:db8:90::1', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' },
+    ],
+    ports: [vm],
+  };
+  const stateDir = join(lab.dir, 'dhcp');
+  const agent = new DhcpReconciler(lab.runner, { stateDir, checkIntervalMs: 0 }, createLogger('silent'), async () => dhcpPort);
+  try {
+    await lab.start();
+    await agent.reconcile({ revision: 1, host: 'host-a', agent_id: null, networks: [net] }, { partial: false });
+    await lab.enslave(tapName(dhcpPort.id));
+    const ns = await lab.client(vm.mac_address);
+    const want = slaac(vm.mac_address);
+    let seen = '';
+    for (let i = 0; i < 100 && !seen.includes(`inet6 ${want}/64`); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      seen = (await sh('ip', '-n', ns, '-o', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global')).stdout;
+    }
+    assert.match(seen, new RegExp(`inet6 ${want}/64`), `no SLAAC address ${want} from dnsmasq's advertisements: ${seen}`);
+    assert.equal(seen.trim().split('\n').length, 1, `one global address only: ${seen}`);
+  } finally {
+    await agent.close();
+    await lab.cleanup(join(stateDir, netId, 'pid'), [dhcpNamespace(netId)]);
   }
 });

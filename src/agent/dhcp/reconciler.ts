@@ -157,8 +157,8 @@ export class DhcpReconciler implements Reconciler {
       }
     }
     // what this agent made (a state directory) and no longer serves
-    const candidates = opts.partial ? [...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)] : await ownedNetworkIds(this.cfg.stateDir);
     const owned = new Set(await ownedNetworkIds(this.cfg.stateDir));
+    const candidates = opts.partial ? [...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)] : owned;
     for (const id of new Set(candidates)) {
       if (wantedIds.has(id) || !isNetworkId(id) || !owned.has(id)) continue;
       try {
