@@ -54,6 +54,8 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+/** the session id (field 6 of /proc/PID/stat; the command name may hold spaces) */
+const session = (pid: number | 'self'): string => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[3]!;
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 /** the test's "host" namespace with a bridge (the network's, as the L2 agent would make it) and client namespaces on it */
@@ -186,6 +188,8 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
     assert.equal(agent.counters.starts, 1);
     const pid = await pidOf(pidFile);
     assert.ok(alive(pid));
+    // daemonized: its own session, so the agent's death (or its terminal's) does not take it along
+    assert.notEqual(session(pid), session('self'));
     // the L2 agent's part: the DHCP port's tap into the network's bridge
     await lab.enslave(tapName(dhcpPort.id));
     const addr = await sh('ip', '-n', dhcpNamespace(netId), '-o', '-4', 'addr', 'show');
