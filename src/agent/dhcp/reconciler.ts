@@ -169,7 +169,7 @@ export class DhcpReconciler implements Reconciler {
       }
     }
     if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, `DHCP: ${errors.length} networks failed`);
+    if (errors.length > 1) throw new AggregateError(errors, `DHCP: ${errors.length} networks failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
   }
 
   /** the agent's DHCP port on `net`: from the state, else from the server (once, then cached) */
