@@ -179,3 +179,26 @@ test('a state directory dnsmasq (nobody) cannot reach stops the reconcile with a
     await assert.rejects(t.agent.reconcile(state([net([vm(1)])]), { partial: false }), /cloudlet-dhcp-unit-\w+ is mode 700, and dnsmasq \(running as nobody\) cannot reach its files/);
     assert.deepEqual(t.host.lines, []);
   }, 0o700));
+
+test('one network failing (no DHCP port from the server) does not stop the others; the reconcile then fails naming it; an absent network asked for is removed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cloudlet-dhcp-unit-'));
+  await chmod(dir, 0o755);
+  const procs = new FakeProcs();
+  const host = new FakeHost(procs);
+  const other = '77777777-7777-7777-7777-777777777777';
+  const agent = new DhcpReconciler(host, { stateDir: join(dir, 'dhcp'), checkIntervalMs: 0 }, createLogger('silent'), async (id) => {
+    if (id === other) throw new Error(`no DHCP port on ${id}: 409 IpAddressGenerationFailure`);
+    return dhcpPort;
+  }, procs);
+  try {
+    await assert.rejects(agent.reconcile(state([{ ...net([vm(1)]), id: other }, net([vm(1)])]), { partial: false }), /no DHCP port on 7777.*IpAddressGenerationFailure/);
+    assert.ok(host.namespaces.has(`qdhcp-${NET}`));
+    assert.equal(agent.counters.starts, 1);
+    await agent.reconcile(state([]), { partial: true, networkIds: [NET] });
+    assert.ok(!host.namespaces.has(`qdhcp-${NET}`));
+    assert.equal(procs.live.size, 0);
+  } finally {
+    await agent.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
