@@ -201,6 +201,8 @@ export class DhcpReconciler implements Reconciler {
     const versions = new Set(net.subnets.map((s) => s.ip_version));
     const routes = exists ? await namespaceDefaultRoutes(this.runner, want.ns, [...versions]) : [];
     const steps = planInterface(want, { namespaceExists: exists, nsLinks, hostTap, routes });
+    // recorded before it is made: a teardown finds the tap even if this stops half-way
+    await writeIfChanged(files.interface, want.nsDev);
     for (const cmd of steps) await this.runner.run(cmd);
     if (steps.length > 0) this.log.info({ network_id: net.id, steps: steps.length }, 'DHCP interface wired');
     namespaces.add(want.ns);
@@ -217,7 +219,6 @@ export class DhcpReconciler implements Reconciler {
         this.counters.fileWrites++;
       }
     }
-    await writeIfChanged(files.interface, want.nsDev);
 
     const args = dnsmasqArgs(withPort, files, { interfaceName: want.nsDev, domain, leaseDuration: this.cfg.leaseDuration ?? 86400 });
     this.served.set(net.id, { net: withPort, files, args });
