@@ -5,7 +5,7 @@
 // command line (MTU, subnets) or a dead dnsmasq is a restart.
 import type { Logger } from '../../common/logging.js';
 import { Dnsmasq, procTable, type ProcessTable } from '../../host/linux/dnsmasq.js';
-import { hostVeths, listNamespaces, namespaceDefaultRoutes, namespaceLinks, type NsLink } from '../../host/linux/netns.js';
+import { hostVeths, listNamespaces, namespaceLinks, namespaceState, type NsLink } from '../../host/linux/netns.js';
 import type { Runner } from '../../host/linux/runner.js';
 import { dhcpNamespace, type HostState, type NetworkState, type PortState } from '../protocol.js';
 import type { Reconciler } from '../reconciler.js';
@@ -195,11 +195,9 @@ export class DhcpReconciler implements Reconciler {
 
     const want = desiredInterface(withPort, port);
     const exists = namespaces.has(want.ns);
-    const nsLinks = exists ? await namespaceLinks(this.runner, want.ns) : [];
+    const { links: nsLinks, routes } = exists ? await namespaceState(this.runner, want.ns) : { links: [], routes: [] };
     const hasDev = nsLinks.some((l) => l.name === want.nsDev);
     const hostTap = await this.hostTap(want.tap, !hasDev);
-    const versions = new Set(net.subnets.map((s) => s.ip_version));
-    const routes = exists ? await namespaceDefaultRoutes(this.runner, want.ns, [...versions]) : [];
     const steps = planInterface(want, { namespaceExists: exists, nsLinks, hostTap, routes });
     // recorded before it is made: a teardown finds the tap even if this stops half-way
     await writeIfChanged(files.interface, want.nsDev);

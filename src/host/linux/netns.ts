@@ -42,8 +42,8 @@ export const nsSysctlCmd = (ns: string, key: string, value: string | number): Co
 
 /** links and their addresses inside `ns` */
 export const nsAddrShowCmd = (ns: string): Command => ({ argv: ['ip', '-json', '-n', ns, 'addr', 'show'] });
-/** default routes inside `ns` */
-export const nsDefaultRoutesCmd = (ns: string, family: 4 | 6): Command => ({ argv: ['ip', '-json', `-${family}`, '-n', ns, 'route', 'show', 'default'] });
+/** links with addresses, then default routes of both families, inside `ns`: one process (`ip -batch`), one JSON array a line */
+export const nsStateCmd = (ns: string): Command => ({ argv: ['ip', '-json', '-n', ns, '-batch', '-'], input: 'addr show\nroute show default table all\n' });
 /** veth links of the current namespace (the host side of namespace pairs) */
 export const hostVethShowCmd = (): Command => ({ argv: ['ip', '-json', 'link', 'show', 'type', 'veth'] });
 
@@ -129,15 +129,16 @@ export async function hostVeths(runner: Runner): Promise<NsLink[]> {
   return parseJson<IpLinkJson>(stdout).map(toLink);
 }
 
-export async function namespaceDefaultRoutes(runner: Runner, ns: string, families: ReadonlyArray<4 | 6> = [4, 6]): Promise<NsRoute[]> {
-  const routes: NsRoute[] = [];
-  for (const family of families) {
-    const { stdout } = await runner.run(nsDefaultRoutesCmd(ns, family));
-    for (const r of parseJson<{ gateway?: string; dev?: string }>(stdout)) {
-      if (r.gateway) routes.push({ family, gateway: r.gateway, dev: r.dev ?? '' });
-    }
-  }
-  return routes;
+/** the links inside `ns` with their addresses, and its default routes */
+export async function namespaceState(runner: Runner, ns: string): Promise<{ links: NsLink[]; routes: NsRoute[] }> {
+  const { stdout } = await runner.run(nsStateCmd(ns));
+  const [addrs = '', routes = ''] = stdout.split('\n').filter((l) => l.trim() !== '');
+  return {
+    links: parseJson<IpLinkJson>(addrs).map(toLink),
+    routes: parseJson<{ gateway?: string; dev?: string }>(routes)
+      .filter((r) => r.gateway)
+      .map((r) => ({ family: r.gateway!.includes(':') ? 6 : 4, gateway: r.gateway!, dev: r.dev ?? '' })),
+  };
 }
 
 /** a veth pair with `nsEnd` inside `ns`, both ends up, the namespace end with `mac` */
