@@ -49,6 +49,16 @@ interface Served {
 }
 
 const DHCP_OWNER = 'network:dhcp';
+const NETWORKS_AT_ONCE = 4;
+
+/** `fn` over `items`, at most `limit` at a time */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 export class DhcpReconciler implements Reconciler {
   readonly agentType = 'DHCP agent' as const;
@@ -148,26 +158,27 @@ export class DhcpReconciler implements Reconciler {
     const wantedIds = new Set(wanted.map((n) => n.id));
     const namespaces = new Set(await listNamespaces(this.runner));
     const errors: unknown[] = [];
-    for (const net of wanted) {
+    // networks are independent: a few at a time keep both cores busy with ip and dnsmasq
+    await eachLimited(wanted, NETWORKS_AT_ONCE, async (net) => {
       try {
         await this.ensureNetwork(net, state.host, namespaces);
       } catch (err) {
         this.log.error({ err, network_id: net.id }, 'DHCP setup failed');
         errors.push(err);
       }
-    }
+    });
     // what this agent made (a state directory) and no longer serves
     const owned = new Set(await ownedNetworkIds(this.cfg.stateDir));
     const candidates = opts.partial ? [...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)] : owned;
-    for (const id of new Set(candidates)) {
-      if (wantedIds.has(id) || !isNetworkId(id) || !owned.has(id)) continue;
+    const gone = [...new Set(candidates)].filter((id) => !wantedIds.has(id) && isNetworkId(id) && owned.has(id));
+    await eachLimited(gone, NETWORKS_AT_ONCE, async (id) => {
       try {
         await this.removeNetwork(id, namespaces);
       } catch (err) {
         this.log.error({ err, network_id: id }, 'DHCP teardown failed');
         errors.push(err);
       }
-    }
+    });
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `DHCP: ${errors.length} networks failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
   }
