@@ -148,6 +148,9 @@ test('teardown: only networks with a state directory; namespaces and directories
     const foreign = '99999999-9999-9999-9999-999999999999';
     t.host.namespaces.add(`qdhcp-${foreign}`); // made by someone else: no state directory
     mkdirSync(join(t.dir, 'dhcp', 'notes'), { recursive: true });
+    // named like a network, but without the agent's mark: someone else's
+    const unmarked = '88888888-8888-8888-8888-888888888888';
+    mkdirSync(join(t.dir, 'dhcp', unmarked), { recursive: true });
     await t.agent.reconcile(state([net([vm(1)])]), { partial: false });
     assert.ok(t.host.namespaces.has(`qdhcp-${NET}`));
     // a network without DHCP subnets any more: removed like a deleted one
@@ -160,6 +163,9 @@ test('teardown: only networks with a state directory; namespaces and directories
     assert.ok(!t.host.lines.some((l) => l.includes(foreign)));
     await assert.rejects(readFile(join(t.dir, 'dhcp', NET, 'host')));
     assert.ok((await stat(join(t.dir, 'dhcp', 'notes'))).isDirectory());
+    await t.agent.reconcile(state([]), { partial: false });
+    assert.ok((await stat(join(t.dir, 'dhcp', unmarked))).isDirectory());
+    assert.ok(!t.host.lines.some((l) => l.includes(unmarked)));
   }));
 
 test('full state without the network removes it; the DHCP port listed in the state is used without asking the server; configurations', () =>

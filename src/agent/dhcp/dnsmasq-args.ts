@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { formatIp, parseCidr } from '../../network/ipam/address.js';
 import type { NetworkState, SubnetState } from '../protocol.js';
 import { subnetTag } from './files.js';
+import { OWNER_MARK } from './state-files.js';
 
 /** Neutron's dnsmasq_lease_max default */
 export const LEASE_MAX = 2 ** 24;
@@ -17,7 +18,7 @@ export interface NetworkFiles {
   addnHosts: string;
   opts: string;
   leases: string;
-  /** the interface name, as Neutron keeps it beside the others */
+  /** the interface name, as Neutron keeps it beside the others; also the mark of the agent's own directories */
   interface: string;
 }
 
@@ -31,7 +32,7 @@ export function networkFiles(stateDir: string, networkId: string): NetworkFiles 
     addnHosts: join(dir, 'addn_hosts'),
     opts: join(dir, 'opts'),
     leases: join(dir, 'leases'),
-    interface: join(dir, 'interface'),
+    interface: join(dir, OWNER_MARK),
   };
 }
 

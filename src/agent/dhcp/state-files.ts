@@ -29,15 +29,21 @@ export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
 }
 
-/** the network ids that have a state directory */
+/** the file whose presence marks a network directory as this agent's (written before any link is made) */
+export const OWNER_MARK = 'interface';
+
+/** the network ids that have a state directory holding the agent's mark */
 export async function ownedNetworkIds(stateDir: string): Promise<string[]> {
+  let entries;
   try {
-    const entries = await readdir(stateDir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && NETWORK_DIR.test(e.name)).map((e) => e.name);
+    entries = await readdir(stateDir, { withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+  const ids = entries.filter((e) => e.isDirectory() && NETWORK_DIR.test(e.name)).map((e) => e.name);
+  const marked = await Promise.all(ids.map((id) => stat(join(stateDir, id, OWNER_MARK)).then(() => true, () => false)));
+  return ids.filter((_, i) => marked[i]);
 }
 
 export const isNetworkId = (id: string): boolean => NETWORK_DIR.test(id);
