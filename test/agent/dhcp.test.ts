@@ -67,9 +67,10 @@ class Lab {
   readonly runner = new HostNamespaceRunner(this.host);
   readonly dir = join(tmpdir(), `cloudlet-dhcp-${this.sfx}`);
 
-  async start(): Promise<void> {
-    await mkdir(this.dir, { mode: 0o755 }); // dnsmasq runs as nobody: o+x
-    await chmod(this.dir, 0o755);
+  /** `mode` 0o755 lets dnsmasq drop to nobody; 0o700 (as mkdtemp makes) keeps it root */
+  async start(mode = 0o755): Promise<void> {
+    await mkdir(this.dir, { mode });
+    await chmod(this.dir, mode);
     await sh('ip', 'netns', 'add', this.host);
     await sh('ip', '-n', this.host, 'link', 'add', this.bridge, 'type', 'bridge');
     await sh('ip', '-n', this.host, 'link', 'set', this.bridge, 'up');
@@ -90,6 +91,21 @@ class Lab {
     await sh('ip', '-n', ns, 'link', 'set', 'eth0', 'address', mac, 'up');
     await sh('ip', '-n', this.host, 'link', 'set', `c${i}${this.sfx}`, 'master', this.bridge, 'up');
     return ns;
+  }
+
+  /** a client for port `p` runs busybox udhcpc; returns the environment its script saw on `bound` */
+  async lease(p: PortState, dhcpNs: string): Promise<Record<string, string>> {
+    const ns = await this.client(p.mac_address);
+    const out = join(this.dir, `lease-${ns}`);
+    const script = join(this.dir, `script-${ns}.sh`);
+    await writeFile(script, `#!/bin/sh\n[ "$1" = bound ] && env > ${out}\nexit 0\n`);
+    await chmod(script, 0o755);
+    const r = await exec.run({ argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '8', '-T', '1', '-O', 'staticroutes', '-O', 'mtu', '-s', script], netns: ns, okCodes: [0, 1] });
+    if (r.code !== 0) {
+      const seen = await Promise.all([quiet('bridge', '-n', this.host, 'link'), quiet('ip', '-n', dhcpNs, '-br', 'addr'), quiet('ps', '-C', 'dnsmasq', '-o', 'pid,user,args')]);
+      assert.fail(`udhcpc for ${p.fixed_ips[0]!.ip_address} got no lease: ${r.stderr}\n${seen.map((x) => x.stdout + x.stderr).join('\n')}`);
+    }
+    return Object.fromEntries((await readFile(out, 'utf8')).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   }
 
   /** kills the dnsmasq of `pidFile` if it still runs, deletes every namespace the test made and the directory */
@@ -158,20 +174,7 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
   const pidFile = join(stateDir, netId, 'pid');
 
   // one client namespace with a veth into the bridge carrying the port's MAC; returns udhcpc's environment
-  const lease = async (p: PortState): Promise<Record<string, string>> => {
-    const ns = await lab.client(p.mac_address);
-    const out = join(lab.dir, `lease-${ns}`);
-    const script = join(lab.dir, `script-${ns}.sh`);
-    await writeFile(script, `#!/bin/sh\n[ "$1" = bound ] && env > ${out}\nexit 0\n`);
-    await chmod(script, 0o755);
-    const r = await exec.run({ argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '8', '-T', '1', '-O', 'staticroutes', '-O', 'mtu', '-s', script], netns: ns, okCodes: [0, 1] });
-    if (r.code !== 0) {
-      const seen = await Promise.all([quiet('bridge', '-n', host, 'link'), quiet('ip', '-n', dhcpNamespace(netId), '-br', 'addr'), quiet('ps', '-C', 'dnsmasq', '-o', 'pid,user,args')]);
-      assert.fail(`udhcpc for ${p.fixed_ips[0]!.ip_address} got no lease: ${r.stderr}\n${seen.map((x) => x.stdout + x.stderr).join('\n')}`);
-    }
-    const env = Object.fromEntries((await readFile(out, 'utf8')).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    return env;
-  };
+  const lease = (p: PortState) => lab.lease(p, dhcpNamespace(netId));
   const assertLease = (env: Record<string, string>, p: PortState, dns = '192.0.2.53') => {
     assert.equal(env.ip, p.fixed_ips[0]!.ip_address);
     assert.equal(env.subnet, '255.255.255.0');
@@ -251,7 +254,7 @@ test('DHCP agent: dnsmasq in a qdhcp namespace leases each port its address and 
   }
 });
 
-test('DHCP agent: a SLAAC subnet (ipv6_ra_mode slaac) is advertised by dnsmasq; the client configures exactly its port address', { timeout: 60_000 }, async () => {
+test('DHCP agent: a SLAAC subnet (ipv6_ra_mode slaac) is advertised by dnsmasq; the client configures exactly its port address; in a state directory nobody cannot reach, dnsmasq keeps root and serves', { timeout: 60_000 }, async () => {
   requireRootAndTools();
   const lab = new Lab();
   const netId = randomUUID();
@@ -284,10 +287,12 @@ test('DHCP agent: a SLAAC subnet (ipv6_ra_mode slaac) is advertised by dnsmasq; 
   const stateDir = join(lab.dir, 'dhcp');
   const agent = new DhcpReconciler(lab.runner, { stateDir, checkIntervalMs: 0 }, createLogger('silent'), async () => dhcpPort);
   try {
-    await lab.start();
+    await lab.start(0o700);
     await agent.reconcile({ revision: 1, host: 'host-a', agent_id: null, networks: [net] }, { partial: false });
     await lab.enslave(tapName(dhcpPort.id));
-    const ns = await lab.client(vm.mac_address);
+    const env = await lab.lease(vm, dhcpNamespace(netId));
+    assert.equal(env.ip, '10.91.0.11');
+    const ns = lab.clients[0]!;
     const want = slaac(vm.mac_address);
     let seen = '';
     for (let i = 0; i < 100 && !seen.includes(`inet6 ${want}/64`); i++) {

@@ -41,6 +41,8 @@ export interface ArgsOptions {
   domain: string;
   /** seconds; -1 for infinite (Neutron's dhcp_lease_duration, default 86400) */
   leaseDuration: number;
+  /** --user (dnsmasq's own default: nobody) */
+  user?: string;
 }
 
 /** the dhcp-range mode of a subnet, or null when DHCP hands out nothing there */
@@ -99,6 +101,7 @@ export function dnsmasqArgs(net: NetworkState, files: NetworkFiles, o: ArgsOptio
   args.push('--conf-file=/dev/null');
   if (o.domain) args.push(`--domain=${o.domain}`);
   args.push(`--interface=${o.interfaceName}`);
+  if (o.user) args.push(`--user=${o.user}`);
   return args;
 }
 

@@ -13,7 +13,7 @@ import { dhcpSubnets, dnsmasqArgs, networkFiles, type NetworkFiles } from './dns
 import { addnHostsFile, hostsFile, optsFile } from './files.js';
 import { desiredInterface, planInterface, planTeardown } from './interface-plan.js';
 import { ReloadBatcher } from './reload-batcher.js';
-import { assertReachableByDnsmasq, ensureDir, isNetworkId, ownedNetworkIds, readText, removeNetworkDir, writeIfChanged } from './state-files.js';
+import { ensureDir, isNetworkId, ownedNetworkIds, readText, removeNetworkDir, unreachableByOthers, writeIfChanged } from './state-files.js';
 
 export interface DhcpConfig {
   /** one directory per network, as Neutron's /var/lib/neutron/dhcp/<network id>/ */
@@ -73,7 +73,8 @@ export class DhcpReconciler implements Reconciler {
   private readonly dhcpPorts = new Map<string, PortState>();
   private queue: Promise<unknown> = Promise.resolve();
   private checkTimer: NodeJS.Timeout | null = null;
-  private stateDirChecked = false;
+  /** --user for dnsmasq: unset (it drops to nobody) unless nobody cannot reach the state directory */
+  private dnsmasqUser: string | undefined | null = null;
 
   constructor(
     private readonly runner: Runner,
@@ -149,10 +150,13 @@ export class DhcpReconciler implements Reconciler {
   }
 
   private async apply(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<void> {
-    if (!this.stateDirChecked) {
+    if (this.dnsmasqUser === null) {
       await ensureDir(this.cfg.stateDir);
-      await assertReachableByDnsmasq(this.cfg.stateDir);
-      this.stateDirChecked = true;
+      const blocked = await unreachableByOthers(this.cfg.stateDir);
+      // a state directory under a private one (a root home, a mktemp directory): dnsmasq
+      // dropping to nobody would serve nothing, so it keeps root
+      if (blocked) this.log.warn({ state_dir: this.cfg.stateDir }, `dnsmasq runs as root: ${blocked} keeps nobody out of the DHCP state directory; choose one every user can traverse to let it drop privileges`);
+      this.dnsmasqUser = blocked ? 'root' : undefined;
     }
     const wanted = state.networks.filter((n) => n.admin_state_up && dhcpSubnets(n).length > 0);
     const wantedIds = new Set(wanted.map((n) => n.id));
@@ -229,7 +233,7 @@ export class DhcpReconciler implements Reconciler {
       }
     }
 
-    const args = dnsmasqArgs(withPort, files, { interfaceName: want.nsDev, domain, leaseDuration: this.cfg.leaseDuration ?? 86400 });
+    const args = dnsmasqArgs(withPort, files, { interfaceName: want.nsDev, domain, leaseDuration: this.cfg.leaseDuration ?? 86400, user: this.dnsmasqUser ?? undefined });
     this.served.set(net.id, { net: withPort, files, args });
     await this.ensureDnsmasq(net.id, changed);
   }

@@ -55,14 +55,12 @@ export async function removeNetworkDir(stateDir: string, networkId: string): Pro
 
 /**
  * dnsmasq drops to nobody and rereads its files on SIGHUP: every directory above them
- * must be searchable by others, or it hands out nothing. Says which one is not.
+ * must be searchable by others. Returns the first that is not (with its mode), or null.
  */
-export async function assertReachableByDnsmasq(stateDir: string): Promise<void> {
+export async function unreachableByOthers(stateDir: string): Promise<string | null> {
   for (let dir = resolve(stateDir); ; dir = dirname(dir)) {
     const st = await stat(dir);
-    if ((st.mode & 0o001) === 0) {
-      throw new Error(`DHCP state directory ${stateDir}: ${dir} is mode ${(st.mode & 0o777).toString(8)}, and dnsmasq (running as nobody) cannot reach its files; give it o+x or choose another directory`);
-    }
-    if (dir === dirname(dir)) return;
+    if ((st.mode & 0o001) === 0) return `${dir} (mode ${(st.mode & 0o777).toString(8)})`;
+    if (dir === dirname(dir)) return null;
   }
 }
