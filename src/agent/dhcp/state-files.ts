@@ -1,6 +1,6 @@
 // The DHCP agent's per-network state directory (<stateDir>/<network id>/), the mark of
 // what this agent made: a qdhcp- namespace or a dnsmasq is removed only when its
-// network has a directory here.
+// network has a directory here holding OWNER_MARK.
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
