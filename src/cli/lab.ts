@@ -63,6 +63,10 @@ function upCommand(): Command {
         const timeout = Number(flags.timeout);
         if (!(timeout > 0)) throw new Error(`--timeout: a number of seconds, not ${flags.timeout}`);
         const runner = new ExecRunner();
+        // Ctrl-C while making the lab: stop at the next step, then undo what was made
+        const interrupted = new AbortController();
+        const interrupt = () => interrupted.abort(new Error('interrupted'));
+        process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
         try {
           const state = await labUp(
             {
@@ -81,6 +85,7 @@ function upCommand(): Command {
               cloudsYaml: cloudsYamlPath(),
               cloudEntry: cloudEntryOf(flags.name),
               timeoutMs: timeout * 1000,
+              signal: interrupted.signal,
               say,
             },
             runner,

@@ -19,6 +19,8 @@ export interface LabUpOptions extends LabOptions, Omit<ProcessOptions, 'dir'> {
   cloudsYaml: string;
   cloudEntry: string;
   timeoutMs: number;
+  /** Ctrl-C: stop making things (the caller then undoes what was made) */
+  signal?: AbortSignal;
   say(line: string): void;
 }
 
@@ -89,6 +91,7 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
   for (const sub of ['logs', 'sockets']) mkdirSync(join(o.dir, sub), { recursive: true, mode: 0o700 });
 
   for (const step of topologySteps(t)) {
+    o.signal?.throwIfAborted();
     state.made.push(step);
     writeState(state);
     await applyStep(runner, step);
@@ -97,6 +100,7 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
 
   const po: ProcessOptions = { ...o, dir: o.dir };
   const start = async (p: LabProcess) => {
+    o.signal?.throwIfAborted();
     const launch = launchArgv(p, t, o.cloudlet);
     const pid = await startDetached(launch.argv, { ...process.env, ...p.env }, logPath(o.dir, p.name));
     state.processes.push({ name: p.name, host: p.host, pid, cmdline: cmdlineText(launch.becomes) });
@@ -104,6 +108,7 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
   };
   // a process that ends while we wait: its log says why
   const stillRunning = () => {
+    o.signal?.throwIfAborted();
     for (const p of state.processes) {
       if (cmdlineOf(p.pid) === undefined) throw new Error(`${p.name} ended; its log ${logPath(o.dir, p.name)} ends with:\n${logTail(o.dir, p.name)}`);
     }

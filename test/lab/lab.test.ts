@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { requireTool } from '../support/backends.js';
-import { cloudlet, exec, freePort, requireBuiltCli } from '../support/cli.js';
+import { CLI, cloudlet, exec, freePort, requireBuiltCli } from '../support/cli.js';
 import { labHostNetns } from '../../src/lab/hosts.js';
 import { plugPort } from '../../src/agent/plug.js';
 import { registerHostNetns, runnerForHost } from '../../src/cli/host-runner.js';
@@ -208,4 +208,23 @@ test('lab up that fails (here: out of time) removes what it made and says where 
   assert.deepEqual(pidsMentioning(dir), []);
   assert.ok(!existsSync(statePath(name)));
   assert.ok(existsSync(join(dir, 'logs', 'osad.log')));
+});
+
+test('Ctrl-C during lab up: it stops and removes what it made', async (t) => {
+  requireLabTools();
+  const { name, dir, env, ports } = await freshLab(t);
+  const child = spawn(process.execPath, [CLI, 'lab', 'up', '--hosts', '2', '--name', name, '--dir', dir, ...ports], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stderr.on('data', (b) => (out += b));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // once the namespaces are made and the processes are starting
+  for (let i = 0; i < 200 && !out.includes(`lab ${name}: switch`); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(out.includes(`lab ${name}: switch`), out);
+  child.kill('SIGINT');
+  assert.equal(await exited, 1, out);
+  assert.match(out, /lab up failed: interrupted/);
+  assert.deepEqual(netnsList().filter((n) => n.startsWith(`${name}-`)), []);
+  assert.deepEqual(pidsMentioning(dir), []);
+  assert.ok(!existsSync(statePath(name)));
 });
