@@ -102,7 +102,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   const cache = new ReadCache(database, cfg.network.read_cache_bytes);
   for (const [def, svc] of resources) {
     registerResource(app, def, svc, { auth, cache, extraFilters: new Set(['fixed_ips', 'security_groups']) });
-    if (tagged.has(def)) registerTags(app, database.db, def, svc, auth);
+    if (tagged.has(def)) registerTags(app, plugin.tags, def, svc, auth);
   }
   registerQuotas(app, plugin.ctx, auth);
   registerAvailabilityZones(app, plugin.availabilityZones, auth);
