@@ -68,6 +68,10 @@ export interface Config {
     read_cache_bytes: number;
     ml2: Ml2Config;
     quotas: QuotaConfig;
+    agents: {
+      /** change log entries kept for agents to catch up from; one further behind fetches its state again */
+      change_log_keep: number;
+    };
   };
 }
 
@@ -112,6 +116,9 @@ export function defaultConfig(): Config {
         quota_rbac_policy: 10,
         quota_router: 10,
         quota_floatingip: 50,
+      },
+      agents: {
+        change_log_keep: 100_000,
       },
     },
   };

@@ -18,6 +18,7 @@ import { collectionOf, type ResourceDef } from './api/resource.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 import { registerQuotas } from './quota/api.js';
 import { registerAvailabilityZones } from './api/availability-zones.js';
+import { registerChangesApi } from './agents/changes-api.js';
 
 export interface NetworkServer {
   app: FastifyInstance;
@@ -106,6 +107,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   }
   registerQuotas(app, plugin.ctx, auth);
   registerAvailabilityZones(app, plugin.availabilityZones, auth);
+  await registerChangesApi(app, plugin.ctx, cfg, log, auth);
   return { app, plugin };
 }
 
