@@ -64,7 +64,7 @@ export interface Config {
     /** the largest request body accepted, bytes (Neutron: max_request_body_size) */
     max_request_body_size: number;
     base_mac: string;
-    /** bytes of serialized GET answers kept while the database is unchanged (SQLite only; 0 turns it off) */
+    /** bytes of serialized GET answers kept while the change log's revision is unchanged (0 turns it off) */
     read_cache_bytes: number;
     ml2: Ml2Config;
     quotas: QuotaConfig;

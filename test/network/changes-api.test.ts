@@ -5,33 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { AGENT_API, type Change, type ChangeBatch } from '../../src/agent/protocol.js';
-import { openDatabase, type Database } from '../../src/common/db/index.js';
-import { createLogger } from '../../src/common/logging.js';
 import { keystoneAuth } from '../../src/network/api/keystone-auth.js';
-import { createNetworkServer } from '../../src/network/server.js';
 import { backends, type Backend } from '../support/backends.js';
 import { startIdentity } from '../support/identity-server.js';
-import { jsonCaller } from '../support/json-call.js';
-import { startNetwork, type RunningNetwork } from '../support/network-server.js';
+import { startNetwork, startSibling, type RunningNetwork } from '../support/network-server.js';
 
 type Call = RunningNetwork['call'];
-
-/** Another server process on the first one's database: its own pool, feed and listener. */
-async function startSibling(first: RunningNetwork): Promise<{ url: string; call: Call; database: Database; close(): Promise<void> }> {
-  const cfg = structuredClone(first.cfg);
-  const database = await openDatabase(cfg);
-  const server = await createNetworkServer(cfg, database, createLogger(cfg.log_level));
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = server.app.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  return {
-    url, database, call: jsonCaller(url),
-    async close() {
-      await server.app.close();
-      await database.close();
-    },
-  };
-}
 
 async function changes(call: Call, since: number, timeout = 0): Promise<ChangeBatch> {
   const r = await call('GET', `${AGENT_API}/changes?since=${since}&timeout=${timeout}`);
