@@ -203,15 +203,12 @@ export class Networks {
   async remove(tx: Tx, id: string): Promise<void> {
     const ports = await tx.selectFrom('ports').select(['id', 'network_id', 'binding_host_id']).where('network_id', '=', id).execute();
     const ids = ports.map((p) => p.id);
-    // the ports (DHCP's) and subnets that go with the network are changes of their own for agents
-    for (const p of ports) await this.ctx.changeLog.record(tx, portRowChange('delete', p));
     if (ids.length) {
       await tx.deleteFrom('ip_allocations').where('port_id', 'in', ids).execute();
       await tx.deleteFrom('tags').where('resource_id', 'in', ids).execute();
       await tx.deleteFrom('ports').where('id', 'in', ids).execute();
     }
     const subnets = (await tx.selectFrom('subnets').select('id').where('network_id', '=', id).execute()).map((s) => s.id);
-    for (const s of subnets) await this.ctx.changeLog.record(tx, { resource: 'subnet', op: 'delete', id: s, network_ids: [id], hosts: [] });
     if (subnets.length) {
       await tx.deleteFrom('ip_allocations').where('subnet_id', 'in', subnets).execute();
       await tx.deleteFrom('tags').where('resource_id', 'in', subnets).execute();
@@ -223,5 +220,9 @@ export class Networks {
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('network_rbacs').where('object_id', '=', id).execute();
     await tx.deleteFrom('networks').where('id', '=', id).execute();
+    // the ports (DHCP's) and subnets that went with the network are changes of their own for agents;
+    // last, as the log's lock is held from the first record to the commit
+    for (const p of ports) await this.ctx.changeLog.record(tx, portRowChange('delete', p));
+    for (const s of subnets) await this.ctx.changeLog.record(tx, { resource: 'subnet', op: 'delete', id: s, network_ids: [id], hosts: [] });
   }
 }

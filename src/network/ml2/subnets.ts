@@ -210,10 +210,10 @@ export class Subnets {
     // the ports that had an address here (SLAAC ones, DHCP's) lose it: a change for their agents
     const losing = await tx.selectFrom('ports').select(['id', 'network_id', 'binding_host_id'])
       .where('id', 'in', (eb) => eb.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', id)).execute();
-    for (const p of losing) await this.ctx.changeLog.record(tx, portRowChange('update', p));
     await tx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('subnets').where('id', '=', id).execute();
+    for (const p of losing) await this.ctx.changeLog.record(tx, portRowChange('update', p));
   }
 }
 
