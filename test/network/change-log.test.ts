@@ -81,6 +81,9 @@ for (const backend of backends()) {
       await expect('tags cleared', [['port', 'update', p.id]]);
       await ok(net, 'PUT', `/v2.0/networks/${n.id}/tags/x`, undefined, 201);
       await expect('network tag', [['network', 'update', n.id, [n.id]]]);
+      // quotas change no agent's state
+      await ok(net, 'PUT', '/v2.0/quotas/some-project', { quota: { network: 7 } });
+      await expect('quota', []);
 
       // a SLAAC subnet gives the existing port an address: the port changed too; its removal takes it back
       const s6 = (await ok(net, 'POST', '/v2.0/subnets', { subnet: { network_id: n.id, cidr: 'fd00:9::/64', ip_version: 6, ipv6_address_mode: 'slaac', ipv6_ra_mode: 'slaac' } })).subnet;
