@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { AGENT_API, type Change, type ChangeBatch } from '../../src/agent/protocol.js';
+import { CHANGE_BATCH } from '../../src/network/agents/changes-api.js';
 import { keystoneAuth } from '../../src/network/api/keystone-auth.js';
 import { backends, type Backend } from '../support/backends.js';
 import { startIdentity } from '../support/identity-server.js';
@@ -117,6 +118,16 @@ for (const backend of backends()) {
       assert.equal(gone.status, 410);
       assert.deepEqual({ error: gone.body.error, oldest: gone.body.oldest, type: gone.body.NeutronError.type }, { error: 'behind', oldest: 4, type: 'ChangeLogGone' });
       assert.deepEqual(await changes(net.call, 6), { revision: 6, changes: [] });
+      // a follower far behind gets bounded batches, each saying where to go on from
+      const { ctx } = net.server.plugin;
+      await ctx.tx(async (tx) => {
+        for (let i = 0; i < CHANGE_BATCH + 100; i++) await ctx.changeLog.record(tx, { resource: 'port', op: 'update', id: `p${i}`, network_ids: [n.id], hosts: ['h'] });
+      });
+      const first = await changes(net.call, 6);
+      assert.equal(first.changes.length, CHANGE_BATCH);
+      assert.equal(first.revision, 6 + CHANGE_BATCH);
+      const rest = await changes(net.call, first.revision);
+      assert.deepEqual([rest.changes.length, rest.revision, rest.changes[0].hosts], [100, 606, ['h']]);
     } finally {
       await net.close();
     }

@@ -46,12 +46,15 @@ export function sgChange(op: Change['op'], id: string, resource: 'security_group
  * numbers are taken in start order but committed in any order, so a follower could read 11
  * before 10 commits and never go back for 10. So record() takes a transaction-level advisory
  * lock, then writes max + 1: the next writer gets the lock only once this transaction has
- * committed (PostgreSQL makes a commit visible before it releases the locks) or rolled back
- * (its number is then reused, no gap). Writers queue on the lock from their first record()
- * to their commit only, so callers record last. The lock is taken in its own statement: in
- * READ COMMITTED each statement's snapshot is taken when it starts, and the max must be read
- * after the lock is held. SQLite has one writer, and group commit's savepoints see their
- * predecessors' rows (a rolled-back savepoint's revision is reused the same way).
+ * committed (PostgreSQL makes a commit visible before it releases the locks), so it reads
+ * this revision as the max and writes the next; or rolled back, and the number is reused
+ * (no gap). Without the lock two writers would read the same max and the second would fail
+ * on the primary key at the first's commit, its whole transaction retried: the lock makes
+ * them queue instead, from their first record() to their commit, so callers record last.
+ * The lock is taken in its own statement: in READ COMMITTED each statement's snapshot is
+ * taken when it starts, and the max must be read after the lock is held. SQLite has one
+ * writer, and group commit's savepoints see their predecessors' rows (a rolled-back
+ * savepoint's revision is reused the same way).
  */
 export class ChangeLog {
   /** 'change' (revision) as soon as an entry is written on SQLite; PostgreSQL uses NOTIFY (delivered at commit) */
