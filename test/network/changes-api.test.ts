@@ -118,16 +118,27 @@ for (const backend of backends()) {
       assert.equal(gone.status, 410);
       assert.deepEqual({ error: gone.body.error, oldest: gone.body.oldest, type: gone.body.NeutronError.type }, { error: 'behind', oldest: 4, type: 'ChangeLogGone' });
       assert.deepEqual(await changes(net.call, 6), { revision: 6, changes: [] });
+      // every server compacts at start (and each minute after): a second one on the database trims it to the last 3
+      for (let i = 0; i < 3; i++) await ok(net.call, 'PUT', `/v2.0/networks/${n.id}`, { network: { name: `b${i}` } });
+      const sibling = await startSibling(net);
+      try {
+        const end = Date.now() + 3000;
+        while ((await net.server.plugin.ctx.changeLog.oldestRevision(net.database.db)) !== 7 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(await net.server.plugin.ctx.changeLog.oldestRevision(net.database.db), 7);
+        assert.equal((await sibling.call('GET', `${AGENT_API}/changes?since=5`)).status, 410);
+      } finally {
+        await sibling.close();
+      }
       // a follower far behind gets bounded batches, each saying where to go on from
       const { ctx } = net.server.plugin;
       await ctx.tx(async (tx) => {
         for (let i = 0; i < CHANGE_BATCH + 100; i++) await ctx.changeLog.record(tx, { resource: 'port', op: 'update', id: `p${i}`, network_ids: [n.id], hosts: ['h'] });
       });
-      const first = await changes(net.call, 6);
+      const first = await changes(net.call, 9);
       assert.equal(first.changes.length, CHANGE_BATCH);
-      assert.equal(first.revision, 6 + CHANGE_BATCH);
+      assert.equal(first.revision, 9 + CHANGE_BATCH);
       const rest = await changes(net.call, first.revision);
-      assert.deepEqual([rest.changes.length, rest.revision, rest.changes[0].hosts], [100, 606, ['h']]);
+      assert.deepEqual([rest.changes.length, rest.revision, rest.changes[0].hosts], [100, 609, ['h']]);
     } finally {
       await net.close();
     }
