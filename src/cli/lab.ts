@@ -8,7 +8,7 @@ import { ExecRunner } from '../host/linux/runner.js';
 import { labDown } from '../lab/down.js';
 import { forward, parseRule } from '../lab/forward.js';
 import { hostExec } from '../lab/host-exec.js';
-import { labUp } from '../lab/up.js';
+import { LabExists, labUp } from '../lab/up.js';
 import { labNames, readState } from '../lab/state.js';
 import { cloudsYamlPath } from './clouds-yaml.js';
 import { registerHostNetns } from './host-runner.js';
@@ -94,7 +94,7 @@ function upCommand(): Command {
         } catch (err) {
           // leave nothing half-made: what was recorded is undone
           process.stderr.write(`cloudlet: lab up failed: ${(err as Error).message}\n`);
-          if (readState(flags.name) && !(err as Error).message.startsWith(`lab ${flags.name} exists`)) {
+          if (!(err instanceof LabExists) && readState(flags.name)) {
             await labDown(flags.name, runner, { keepDir: true, say });
             say(`removed what was made; the logs stay in ${join(flags.dir ?? join(LAB_DIR, flags.name), 'logs')}`);
           }

@@ -50,9 +50,12 @@ export function logTail(dir: string, name: string, lines = 15): string {
   }
 }
 
+/** a lab of that name exists already: nothing was made, and it is not this run's to undo */
+export class LabExists extends Error {}
+
 /** refuses before making anything: a lab of that name, a namespace of that name, a port in use */
 async function checkFree(o: LabUpOptions, t: LabTopology): Promise<void> {
-  if (readState(o.name)) throw new Error(`lab ${o.name} exists: cloudlet lab down --name ${o.name} first`);
+  if (readState(o.name)) throw new LabExists(`lab ${o.name} exists: cloudlet lab down --name ${o.name} first`);
   for (const ns of [t.switchNetns, ...t.hosts.map((h) => h.netns)]) {
     if (netnsExists(ns)) throw new Error(`network namespace ${ns} exists and is not this lab's: pick another --name`);
   }
