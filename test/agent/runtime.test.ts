@@ -6,59 +6,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { AgentClient } from '../../src/agent/client.js';
-import type { HostState } from '../../src/agent/protocol.js';
-import type { Reconciler } from '../../src/agent/reconciler.js';
 import { AgentRuntime } from '../../src/agent/run.js';
 import { KeystoneSession } from '../../src/common/keystone-session.js';
 import { FakeAgentServer } from '../support/fake-agent-server.js';
+import { FakeReconciler, until } from '../support/fake-reconciler.js';
 
 const HOST = 'h1';
 
-class FakeReconciler implements Reconciler {
-  readonly agentType = 'Linux bridge agent' as const;
-  readonly binary = 'neutron-linuxbridge-agent';
-  readonly topic = 'N/A';
-  readonly calls: Array<{ partial: boolean; networkIds?: string[]; networks: string[]; revision: number }> = [];
-  readonly wired = new Set<string>();
-  failNext = false;
-  closed = false;
-
-  async reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }) {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('ip: RTNETLINK answers: File exists');
-    }
-    this.calls.push({ ...opts, networks: state.networks.map((n) => n.id), revision: state.revision });
-    const up = state.networks.flatMap((n) => n.ports.filter((p) => p.host === HOST && !this.wired.has(p.id)).map((p) => p.id));
-    for (const id of up) this.wired.add(id);
-    return { up, down: [] };
-  }
-
-  configurations() {
-    return { tunneling_ip: '10.0.0.1', l2_population: true };
-  }
-
-  async close() {
-    this.closed = true;
-  }
-}
-
 const silent = pino({ level: 'silent' });
-
-async function until(what: string, fn: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function setup(t: { after(fn: () => unknown): void }, opts: { password?: string } = {}) {
   const server = new FakeAgentServer();
   await server.start();
   t.after(() => server.stop());
   const session = new KeystoneSession({ authUrl: `${server.url}/v3`, username: 'cloudlet-agent', password: opts.password ?? 'agent-pw', projectName: 'service' });
-  const reconciler = new FakeReconciler();
+  const reconciler = new FakeReconciler(HOST);
   const runtime = new AgentRuntime(new AgentClient(session, server.url), reconciler, { host: HOST, reportInterval: 0.2, pollSeconds: 1, batchMs: 30, backoff: { firstMs: 50, maxMs: 200 } }, silent);
   t.after(() => runtime.stop());
   return { server, reconciler, runtime };
