@@ -25,16 +25,21 @@ const garbage = (what: string, v: unknown): Error => new Error(`${what}: the ser
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRevision = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
+/** a server that takes a connection and never answers must not hold an agent forever */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+const within = (ms: number, signal?: AbortSignal): AbortSignal => (signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms));
+
 export class AgentClient implements AgentApi {
   /** `server`: the network API's URL (http://host:9696) */
-  constructor(private readonly session: KeystoneSession, private readonly server: string) {}
+  constructor(private readonly session: KeystoneSession, private readonly server: string, private readonly timeoutMs = REQUEST_TIMEOUT_MS) {}
 
   private url(path: string): string {
     return `${this.server.replace(/\/+$/, '')}${AGENT_API}${path}`;
   }
 
   async report(r: AgentReport): Promise<AgentReportReply> {
-    const reply = await this.session.json<AgentReportReply>('POST', this.url('/report'), { body: r });
+    const reply = await this.session.json<AgentReportReply>('POST', this.url('/report'), { body: r, signal: within(this.timeoutMs) });
     if (!isObj(reply) || !isObj(reply.agent) || typeof reply.agent.id !== 'string') throw garbage('an agent report reply', reply);
     return reply;
   }
@@ -42,7 +47,7 @@ export class AgentClient implements AgentApi {
   async state(host: string, type: AgentType, networkIds: string[] = []): Promise<HostState> {
     const q = new URLSearchParams({ host, agent_type: type });
     for (const id of networkIds) q.append('network_id', id);
-    const s = await this.session.json<HostState>('GET', this.url(`/state?${q}`));
+    const s = await this.session.json<HostState>('GET', this.url(`/state?${q}`), { signal: within(this.timeoutMs) });
     if (!isObj(s) || !isRevision(s.revision) || !Array.isArray(s.networks) || !s.networks.every((n) => isObj(n) && typeof n.id === 'string' && Array.isArray(n.ports) && Array.isArray(n.subnets))) {
       throw garbage('a host state', s);
     }
@@ -53,7 +58,7 @@ export class AgentClient implements AgentApi {
     const q = new URLSearchParams({ since: String(since), timeout: String(timeoutSeconds) });
     let b: ChangeBatch;
     try {
-      b = await this.session.json<ChangeBatch>('GET', this.url(`/changes?${q}`), { signal });
+      b = await this.session.json<ChangeBatch>('GET', this.url(`/changes?${q}`), { signal: within(timeoutSeconds * 1000 + this.timeoutMs, signal) });
     } catch (err) {
       if (err instanceof HttpError && err.status === 410) throw new BehindError(isObj(err.body) && isRevision(err.body.oldest) ? err.body.oldest : undefined);
       throw err;
@@ -65,11 +70,11 @@ export class AgentClient implements AgentApi {
   }
 
   async devices(r: DeviceReport): Promise<void> {
-    await this.session.json<unknown>('POST', this.url('/devices'), { body: r });
+    await this.session.json<unknown>('POST', this.url('/devices'), { body: r, signal: within(this.timeoutMs) });
   }
 
   async dhcpPort(host: string, networkId: string): Promise<PortState> {
-    const p = await this.session.json<PortState>('POST', this.url('/dhcp-port'), { body: { host, network_id: networkId } });
+    const p = await this.session.json<PortState>('POST', this.url('/dhcp-port'), { body: { host, network_id: networkId }, signal: within(this.timeoutMs) });
     if (!isObj(p) || typeof p.id !== 'string' || typeof p.mac_address !== 'string' || !Array.isArray(p.fixed_ips)) throw garbage('a port', p);
     return p;
   }

@@ -45,7 +45,8 @@ export function messageOf(body: unknown, text: string): string {
 /** fetch's "fetch failed" says nothing: the cause (ECONNREFUSED …) does */
 export function networkError(url: string, err: unknown): Error {
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return e;
+  if (e.name === 'TimeoutError') return new Error(`${new URL(url).origin} did not answer in time`);
+  if (e.name === 'AbortError') return e;
   const code = e.cause?.code === 'UND_ERR_SOCKET' ? 'the connection was closed' : e.cause?.code;
   return new Error(`cannot reach ${new URL(url).origin}: ${code ?? e.cause?.message ?? e.message}`);
 }
@@ -112,12 +113,13 @@ export class KeystoneSession {
     const headers: Record<string, string> = { 'X-Auth-Token': token, Accept: 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     let res: Response;
+    let text: string;
     try {
       res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
+      text = await res.text();
     } catch (err) {
       throw networkError(url, err);
     }
-    const text = await res.text();
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -144,7 +146,7 @@ export class KeystoneSession {
     const url = `${this.authUrl}/auth/tokens`;
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+      res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
     } catch (err) {
       throw networkError(url, err);
     }

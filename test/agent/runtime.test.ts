@@ -15,13 +15,13 @@ const HOST = 'h1';
 
 const silent = pino({ level: 'silent' });
 
-async function setup(t: { after(fn: () => unknown): void }, opts: { password?: string } = {}) {
+async function setup(t: { after(fn: () => unknown): void }, opts: { password?: string; timeoutMs?: number } = {}) {
   const server = new FakeAgentServer();
   await server.start();
   t.after(() => server.stop());
   const session = new KeystoneSession({ authUrl: `${server.url}/v3`, username: 'cloudlet-agent', password: opts.password ?? 'agent-pw', projectName: 'service' });
   const reconciler = new FakeReconciler(HOST);
-  const runtime = new AgentRuntime(new AgentClient(session, server.url), reconciler, { host: HOST, reportInterval: 0.2, pollSeconds: 1, batchMs: 30, backoff: { firstMs: 50, maxMs: 200 } }, silent);
+  const runtime = new AgentRuntime(new AgentClient(session, server.url, opts.timeoutMs), reconciler, { host: HOST, reportInterval: 0.2, pollSeconds: 1, batchMs: 30, backoff: { firstMs: 50, maxMs: 200 } }, silent);
   t.after(() => runtime.stop());
   return { server, reconciler, runtime };
 }
@@ -80,7 +80,7 @@ test('agent runtime: a snapshot at start, then the changes that concern its host
     const port = server.port;
     await server.stop();
     await until('unhealthy', () => !runtime.status.healthy);
-    assert.match(runtime.status.error ?? '', /cannot reach http:\/\/127\.0\.0\.1:\d+: (ECONNREFUSED|the connection was closed)/);
+    assert.match(runtime.status.error ?? '', /^sync: cannot reach http:\/\/127\.0\.0\.1:\d+: (ECONNREFUSED|ECONNRESET|the connection was closed)$/);
     server.addPort('n1', 'p3', HOST);
     await server.start(port);
     await until('p3 applied', () => reconciler.wired.has('p3'));
@@ -136,6 +136,17 @@ test('agent runtime: garbage and 5xx answers: unhealthy, the last state kept, ba
     await until(`x-${fault} applied`, () => reconciler.wired.has(`x-${fault}`));
     await until('healthy', () => runtime.status.healthy);
   }
+});
+
+test('agent runtime: a server that takes requests and never answers: unhealthy after the timeout, then back in step', async (t) => {
+  const { server, reconciler, runtime } = await setup(t, { timeoutMs: 300 });
+  server.fault = 'hang';
+  runtime.start();
+  await until('the timeout', () => /did not answer in time/.test(runtime.status.error ?? ''));
+  server.fault = 'none';
+  server.addNetwork('n1');
+  server.addPort('n1', 'p1', HOST);
+  await until('the first reconcile', () => reconciler.calls.length === 1);
 });
 
 test('agent runtime: a failed reconcile is retried from a full snapshot', async (t) => {

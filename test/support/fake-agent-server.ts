@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AgentReport, Change, DeviceReport, HostState, NetworkState, PortState } from '../../src/agent/protocol.js';
 
-export type Fault = 'none' | '500' | 'garbage' | 'gone';
+export type Fault = 'none' | '500' | 'garbage' | 'gone' | 'hang';
 
 export class FakeAgentServer {
   readonly networks = new Map<string, NetworkState>();
@@ -93,6 +93,7 @@ export class FakeAgentServer {
       this.seen.unauthorized++;
       return send(401, { error: 'unauthorized' });
     }
+    if (this.fault === 'hang') return; // takes the request, never answers
     if (this.fault === '500') return send(500, { NeutronError: { type: 'HTTPInternalServerError', message: 'boom', detail: '' } });
     if (this.fault === 'garbage') return send(200, url.pathname.endsWith('/changes') ? '<html>proxy error</html>' : { revision: 'soon', networks: 'many' });
     const path = url.pathname.replace('/agent-api/v1', '');
