@@ -33,6 +33,15 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   return cfg;
 }
 
+/** clouds.yaml / OS_* when the config file has no credentials; the error names the file's way too */
+function agentCredentials(osCloud: string | undefined) {
+  try {
+    return osCredentials({ osCloud });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; or agent.auth_url, agent.username and agent.password_file in --config FILE (docs/agents.md)`);
+  }
+}
+
 const TITLES: Record<AgentKind, string> = { l2: 'L2 agent (Linux bridge, VXLAN with l2population)', dhcp: 'DHCP agent (one dnsmasq per network)' };
 
 function agentVerb(kind: AgentKind): Command {
@@ -53,7 +62,7 @@ function agentVerb(kind: AgentKind): Command {
         const host = flags.host ?? hostname();
         const why = missingFor(kind, cfg);
         if (why) throw new Error(`the ${kind === 'l2' ? 'L2' : 'DHCP'} agent cannot run here: ${why}`);
-        const session = new KeystoneSession(cfg.auth ?? osCredentials({ osCloud: flags.osCloud }));
+        const session = new KeystoneSession(cfg.auth ?? agentCredentials(flags.osCloud));
         const log = loggerFor(flags, flags.logLevel ?? 'info', `${kind}-agent`);
         const server = cfg.server ?? (await session.endpoint('network'));
         const runtime = startAgent(kind, host, cfg, new AgentClient(session, server), log);
