@@ -49,7 +49,9 @@ export class AgentRuntime {
   private lastFull = 0;
   private synced = false;
   private loops: Promise<void>[] = [];
-  readonly status: RuntimeStatus = { healthy: false, error: 'starting', revision: null, fullSyncs: 0, partialSyncs: 0 };
+  /** after every good exchange with the server: the backoff starts over, the status is healthy */
+  private onSuccess = (): void => {};
+  readonly status: RuntimeStatus = { healthy: false, error: null, revision: null, fullSyncs: 0, partialSyncs: 0 };
 
   constructor(private readonly api: AgentApi, private readonly reconciler: Reconciler, private readonly opts: RuntimeOptions, private readonly log: Logger) {
     this.heartbeat = new Heartbeat(api, () => this.report(), opts.reportInterval * 1000, log);
@@ -92,16 +94,18 @@ export class AgentRuntime {
     // a wrong password stays wrong: wait longer from the start
     const authBackoff = new Backoff(Math.max(b.firstMs, 2000), Math.max(b.maxMs, 60_000));
     const resyncMs = this.opts.resyncMs ?? 300_000;
-    let failing = false;
+    this.onSuccess = () => {
+      backoff.reset();
+      authBackoff.reset();
+      if (this.status.error !== null) this.log.info({ revision: this.revision }, 'in step with the server again');
+      this.status.healthy = true;
+      this.status.error = null;
+    };
     while (!signal.aborted) {
       try {
         if (this.needFull || Date.now() - this.lastFull >= resyncMs) await this.fullSync();
         await this.devices.flush(this.api, this.opts.host);
         await this.follow(signal, resyncMs);
-        backoff.reset();
-        authBackoff.reset();
-        if (failing) this.log.info({ revision: this.revision }, 'in step with the server again');
-        failing = false;
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof BehindError) {
@@ -112,7 +116,6 @@ export class AgentRuntime {
         const wait = err instanceof AuthFailed ? authBackoff.next() : backoff.next();
         this.fail(err, 'sync');
         this.log.warn(`${this.status.error} (retrying in ${(wait / 1000).toFixed(1)} s)`);
-        failing = true;
         await sleep(wait, signal);
       }
     }
@@ -126,6 +129,7 @@ export class AgentRuntime {
     this.lastFull = Date.now();
     this.synced = true;
     this.status.fullSyncs++;
+    this.onSuccess();
   }
 
   private async apply(state: HostState, networkIds: string[] | undefined): Promise<void> {
@@ -139,8 +143,6 @@ export class AgentRuntime {
     }
     this.known = served(this.known, state, networkIds);
     this.devices.add(result);
-    this.status.healthy = true;
-    this.status.error = null;
     this.status.revision = state.revision;
   }
 
@@ -150,6 +152,8 @@ export class AgentRuntime {
     const batchMs = this.opts.batchMs ?? 75;
     while (!signal.aborted && !this.needFull && Date.now() - this.lastFull < resyncMs) {
       let batch = await this.api.changes(this.revision!, poll, signal);
+      // the server answers sensibly: healthy again, even when nothing here changes
+      this.onSuccess();
       let want = needed(batch.changes, this.opts.host, this.reconciler.agentType, this.known);
       let revision = batch.revision;
       // gather what follows closely (a burst), within a bound, before one fetch

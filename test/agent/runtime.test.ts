@@ -15,13 +15,13 @@ const HOST = 'h1';
 
 const silent = pino({ level: 'silent' });
 
-async function setup(t: { after(fn: () => unknown): void }, opts: { password?: string; timeoutMs?: number } = {}) {
+async function setup(t: { after(fn: () => unknown): void }, opts: { password?: string; timeoutMs?: number; resyncMs?: number } = {}) {
   const server = new FakeAgentServer();
   await server.start();
   t.after(() => server.stop());
   const session = new KeystoneSession({ authUrl: `${server.url}/v3`, username: 'cloudlet-agent', password: opts.password ?? 'agent-pw', projectName: 'service' });
   const reconciler = new FakeReconciler(HOST);
-  const runtime = new AgentRuntime(new AgentClient(session, server.url, opts.timeoutMs), reconciler, { host: HOST, reportInterval: 0.2, pollSeconds: 1, batchMs: 30, backoff: { firstMs: 50, maxMs: 200 } }, silent);
+  const runtime = new AgentRuntime(new AgentClient(session, server.url, opts.timeoutMs), reconciler, { host: HOST, reportInterval: 0.2, pollSeconds: 1, batchMs: 30, backoff: { firstMs: 50, maxMs: 200 }, resyncMs: opts.resyncMs }, silent);
   t.after(() => runtime.stop());
   return { server, reconciler, runtime };
 }
@@ -147,6 +147,26 @@ test('agent runtime: a server that takes requests and never answers: unhealthy a
   server.addNetwork('n1');
   server.addPort('n1', 'p1', HOST);
   await until('the first reconcile', () => reconciler.calls.length === 1);
+});
+
+test('agent runtime: healthy again when the server returns, even with nothing to apply', async (t) => {
+  const { server, reconciler, runtime } = await started(t);
+  await until('healthy', () => runtime.status.healthy);
+  await server.stop();
+  await until('unhealthy', () => !runtime.status.healthy);
+  await server.start(server.port);
+  await until('healthy again', () => runtime.status.healthy);
+  assert.equal(reconciler.calls.length, 1);
+  await until('a report saying so', () => (server.seen.reports.at(-1)?.configurations as { healthy?: boolean }).healthy === true);
+});
+
+test('agent runtime: a full resync now and then, whatever the log says', async (t) => {
+  const { server, reconciler, runtime } = await setup(t, { resyncMs: 300 });
+  server.addNetwork('n1');
+  server.addPort('n1', 'p1', HOST);
+  runtime.start();
+  // the long poll (1 s here) ends, and the resync is due
+  await until('a second full reconcile', () => reconciler.calls.filter((c) => !c.partial).length >= 2, 5000);
 });
 
 test('agent runtime: a failed reconcile is retried from a full snapshot', async (t) => {
