@@ -46,7 +46,7 @@ export function reconcilerFor(kind: AgentKind, host: string, cfg: AgentConfig, a
 
 /** a running agent of `kind` for `host`, following the server through `api` */
 export function startAgent(kind: AgentKind, host: string, cfg: AgentConfig, api: AgentApi, log: Logger): AgentRuntime {
-  const runtime = new AgentRuntime(api, reconcilerFor(kind, host, cfg, api, log), { host, reportInterval: cfg.reportInterval }, log);
+  const runtime = new AgentRuntime(api, reconcilerFor(kind, host, cfg, api, log), { host, reportInterval: cfg.reportInterval, availabilityZone: cfg.availabilityZone }, log);
   runtime.start();
   return runtime;
 }

@@ -16,6 +16,8 @@ export interface AgentConfig {
   auth?: PasswordAuth;
   /** seconds between heartbeats */
   reportInterval: number;
+  /** Neutron's [AGENT] availability_zone (default nova) */
+  availabilityZone: string;
   /** where agents keep their files (dnsmasq's per network) */
   stateDir: string;
   l2: { localIp?: string; physicalInterfaceMappings: Record<string, string> };
@@ -27,6 +29,7 @@ const SCHEMA: Record<string, Record<string, Kind>> = {
   agent: {
     server: 'string', auth_url: 'string', username: 'string', password: 'string', password_file: 'string', project_name: 'string',
     user_domain_name: 'string', project_domain_name: 'string', region_name: 'string', report_interval: 'positive number', state_dir: 'string',
+    availability_zone: 'string',
   },
   l2: { local_ip: 'string', physical_interface_mappings: 'mapping of strings' },
   dhcp: { dnsmasq: 'string', dns_domain: 'string' },
@@ -111,6 +114,7 @@ export function agentConfigFrom(doc: unknown, where: string, env: NodeJS.Process
     server: a.server as string | undefined,
     auth,
     reportInterval: (a.report_interval as number | undefined) ?? 30,
+    availabilityZone: (a.availability_zone as string | undefined) ?? 'nova',
     stateDir: resolve((a.state_dir as string | undefined) ?? defaultStateDir(env)),
     l2: { localIp: l2.local_ip, physicalInterfaceMappings: l2.physical_interface_mappings ?? {} },
     dhcp: { dnsmasq: dhcp.dnsmasq ?? 'dnsmasq', dnsDomain: dhcp.dns_domain ?? 'openstacklocal' },

@@ -19,6 +19,8 @@ interface AgentFlags {
   localIp?: string;
   physicalInterfaceMappings?: string;
   stateDir?: string;
+  dnsmasq?: string;
+  dnsDomain?: string;
   logFormat?: string;
   logLevel?: string;
 }
@@ -30,6 +32,8 @@ export function agentConfig(flags: AgentFlags): AgentConfig {
   if (flags.localIp) cfg.l2.localIp = flags.localIp;
   if (flags.physicalInterfaceMappings) cfg.l2.physicalInterfaceMappings = parseMappings(flags.physicalInterfaceMappings, '--physical-interface-mappings');
   if (flags.stateDir) cfg.stateDir = flags.stateDir;
+  if (flags.dnsmasq) cfg.dhcp.dnsmasq = flags.dnsmasq;
+  if (flags.dnsDomain) cfg.dhcp.dnsDomain = flags.dnsDomain;
   return cfg;
 }
 
@@ -45,15 +49,21 @@ function agentCredentials(osCloud: string | undefined) {
 const TITLES: Record<AgentKind, string> = { l2: 'L2 agent (Linux bridge, VXLAN with l2population)', dhcp: 'DHCP agent (one dnsmasq per network)' };
 
 function agentVerb(kind: AgentKind): Command {
-  return new Command(kind)
+  const cmd = new Command(kind)
     .description(`run the ${TITLES[kind]} of one host until SIGTERM/SIGINT (which leave the wiring as it is)`)
     .option('--host <name>', "the host this agent serves (binding:host_id of its ports); default this machine's hostname")
     .option('-c, --config <file>', 'agent configuration (YAML, docs/agents.md): server, credentials, options')
     .option('--server <url>', "the network API (default: the config's agent.server, else the catalog's network endpoint)")
     .option('--os-cloud <name>', 'credentials from this clouds.yaml entry when the config has none (env OS_CLOUD; OS_* as the openstack client)')
-    .option('--local-ip <ip>', "this host's VXLAN endpoint (Neutron's [vxlan] local_ip)")
-    .option('--physical-interface-mappings <list>', 'physnet1:eth1[,…] (Neutron\'s [linux_bridge] physical_interface_mappings)')
-    .option('--state-dir <dir>', "where the agent keeps its files (default the config's agent.state_dir, else <data dir>/agents)")
+    .option('--state-dir <dir>', "where the agent keeps its files (default the config's agent.state_dir, else <data dir>/agents)");
+  if (kind === 'l2') {
+    cmd.option('--local-ip <ip>', "this host's VXLAN endpoint (Neutron's [vxlan] local_ip)")
+      .option('--physical-interface-mappings <list>', "physnet1:eth1[,…] (Neutron's [linux_bridge] physical_interface_mappings)");
+  } else {
+    cmd.option('--dnsmasq <program>', "dnsmasq's path or name on PATH (default the config's dhcp.dnsmasq, else dnsmasq)")
+      .option('--dns-domain <domain>', "dnsmasq's --domain (default the config's dhcp.dns_domain, else openstacklocal)");
+  }
+  return cmd
     .option('--log-level <level>', 'info, debug, warn …', 'info')
     .option('--log-format <format>', 'text, json or auto', 'auto')
     .action(

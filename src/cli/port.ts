@@ -45,6 +45,17 @@ interface PlugFlags {
   host?: string;
   ifname: string;
   osCloud?: string;
+  wait?: string;
+}
+
+/** waits for the L2 agent to report the device wired (nova's wait for network-vif-plugged) */
+async function waitActive(api: NetworkClient, id: string, host: string, seconds: number): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    if ((await api.call<{ port: { status: string } }>('GET', `/v2.0/ports/${id}`)).port.status === 'ACTIVE') return;
+    if (Date.now() > end) throw new Error(`port ${id} is plugged but not ACTIVE after ${seconds} s: is the L2 agent of host ${host} alive? (cloudlet agent list)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export function portCommand(): Command {
@@ -57,12 +68,15 @@ export function portCommand(): Command {
     .option('--host <name>', "the host to bind it to, as its agents' --host (default this machine's hostname)")
     .option('--ifname <name>', 'the interface name inside the namespace', 'eth0')
     .option('--os-cloud <name>', 'credentials from this clouds.yaml entry (env OS_CLOUD; OS_* as the openstack client)')
+    .option('--wait <seconds>', 'then wait until the port is ACTIVE (its L2 agent reported it wired)')
     .action((ref: string, opts: PlugFlags) =>
       run(async (flags: PlugFlags) => {
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(flags.netns) || !existsSync(join(NETNS_DIR, flags.netns))) {
           throw new Error(`network namespace ${flags.netns} does not exist (ip netns add ${flags.netns} makes one)`);
         }
         if (!/^[A-Za-z0-9_.-]{1,15}$/.test(flags.ifname)) throw new Error(`--ifname: not an interface name: ${flags.ifname}`);
+        const wait = flags.wait === undefined ? undefined : Number(flags.wait);
+        if (wait !== undefined && !(wait > 0 && Number.isFinite(wait))) throw new Error(`--wait: expected seconds, got ${flags.wait}`);
         const host = flags.host ?? hostname();
         const api = networkClient(flags);
         const p = await findPort(api, ref);
@@ -81,6 +95,7 @@ export function portCommand(): Command {
           throw err;
         }
         process.stdout.write(`plugged port ${p.id} (${p.mac_address}, mtu ${network.mtu}) into network namespace ${flags.netns} as ${flags.ifname} on host ${host}\n`);
+        if (wait !== undefined) await waitActive(api, p.id, host, wait);
       })(opts),
     );
   port
