@@ -22,6 +22,10 @@ PACKAGES=(
   busybox-static          # the test image's only binary
   openssl                 # registry certificate tests
   docker-registry         # the reference registry (test/support/docker-registry.ts)
+  iproute2                # the agents' ip and bridge (data-plane tests, as root)
+  dnsmasq-base            # the DHCP agent's server
+  nftables                # security groups and routers (data plane)
+  util-linux              # nsenter, unshare (lab hosts)
 )
 
 log() { printf 'prerequisites: %s\n' "$*" >&2; }

@@ -1,22 +1,89 @@
-// placeholder: replaced at merge by dp-l2
-// (the real L2Reconciler: bridges, VXLAN, l2population; only the exported name and signature matter here)
+// The L2 agent's data-plane half (Neutron's linuxbridge agent with l2population and the
+// ARP responder): read the kernel, plan, apply, report which ports got wired or unwired.
 import type { Logger } from '../../common/logging.js';
+import { probeVlan } from '../../host/linux/links.js';
 import type { Runner } from '../../host/linux/runner.js';
 import type { HostState } from '../protocol.js';
 import type { Reconciler } from '../reconciler.js';
+import { applySteps } from './apply.js';
+import type { L2Config } from './config.js';
+import { readKernel } from './kernel.js';
+import { plan } from './plan.js';
 
 export class L2Reconciler implements Reconciler {
   readonly agentType = 'Linux bridge agent' as const;
   readonly binary = 'neutron-linuxbridge-agent';
   readonly topic = 'N/A';
 
-  constructor(readonly runner: Runner, readonly cfg: { localIp?: string; physicalInterfaceMappings: Record<string, string> }, readonly log: Logger) {}
+  /** port id → network id of the ports wired at the end of the last reconcile */
+  private wired = new Map<string, string>();
+  private vlan: { supported: boolean; reason?: string } | null = null;
+  private problems = new Map<string, string>();
+  private foreign: string[] = [];
+  private lastErrors: string[] = [];
+  private warned = new Set<string>();
+  /** reconciles run one at a time (a full resync and a change may be asked for together) */
+  private queue: Promise<unknown> = Promise.resolve();
 
-  async reconcile(_state: HostState, _opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
-    return { up: [], down: [] };
+  constructor(
+    private readonly runner: Runner,
+    private readonly cfg: L2Config,
+    private readonly log: Logger,
+  ) {}
+
+  reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
+    const run = this.queue.then(() => this.reconcileNow(state, opts));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reconcileNow(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
+    this.vlan ??= await probeVlan(this.runner);
+    const scope = opts.partial ? new Set([...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)]) : undefined;
+    const input = { desired: state, cfg: this.cfg, vlan: this.vlan, scope };
+    let p = plan({ ...input, actual: await readKernel(this.runner, scope) });
+    const failed = await applySteps(this.runner, p.steps);
+    if (p.steps.length > 0) this.log.info({ steps: p.steps.length, failed: failed.length }, 'l2: applied');
+    for (const f of failed) this.log.warn({ step: f.step, err: f.error.message }, 'l2: step failed; planned again next time');
+    this.lastErrors = failed.map((f) => f.error.message).slice(0, 10);
+    // after a failure, what is wired is what the kernel now says, not what was planned
+    if (failed.length > 0) p = { ...plan({ ...input, actual: await readKernel(this.runner, scope) }), steps: [] };
+
+    for (const pr of p.problems) if (!this.warned.has(`${pr.network_id}:${pr.reason}`)) {
+      this.warned.add(`${pr.network_id}:${pr.reason}`);
+      this.log.warn({ network_id: pr.network_id }, `l2: network not wired: ${pr.reason}`);
+    }
+    if (scope) for (const id of scope) this.problems.delete(id);
+    else this.problems.clear();
+    for (const pr of p.problems) this.problems.set(pr.network_id, pr.reason);
+    for (const name of p.foreign) if (!this.warned.has(name)) {
+      this.warned.add(name);
+      this.log.warn({ device: name }, 'l2: a link named like the agent\'s was not made by it: never changed or deleted');
+    }
+    this.foreign = p.foreign;
+
+    const before = this.wired;
+    const now = new Map([...before].filter(([, net]) => scope !== undefined && !scope.has(net)));
+    for (const [port, net] of p.wired) now.set(port, net);
+    this.wired = now;
+    return { up: [...now.keys()].filter((id) => !before.has(id)), down: [...before.keys()].filter((id) => !now.has(id)) };
   }
 
   configurations(): Record<string, unknown> {
-    return { interface_mappings: this.cfg.physicalInterfaceMappings, tunneling_ip: this.cfg.localIp ?? null, tunnel_types: ['vxlan'], l2_population: true, devices: 0 };
+    const c: Record<string, unknown> = {
+      interface_mappings: this.cfg.physicalInterfaceMappings,
+      bridge_mappings: {},
+      tunnel_types: this.cfg.localIp ? ['vxlan'] : [],
+      l2_population: true,
+      arp_responder_enabled: true,
+      devices: this.wired.size,
+    };
+    // as Neutron's agent: the tunnel endpoint only where VXLAN is on
+    if (this.cfg.localIp) c.tunneling_ip = this.cfg.localIp;
+    if (this.vlan && !this.vlan.supported) c.vlan_unsupported_reason = this.vlan.reason;
+    if (this.problems.size > 0) c.network_problems = Object.fromEntries(this.problems);
+    if (this.foreign.length > 0) c.foreign_devices = this.foreign;
+    if (this.lastErrors.length > 0) c.errors = this.lastErrors;
+    return c;
   }
 }
