@@ -13,7 +13,12 @@ export interface LocalAgents {
   stop(): Promise<void>;
 }
 
-export async function startLocalAgents(cfg: Config, host: string, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
+/**
+ * `localIp`: the L2 agent's VXLAN endpoint, the address `up` listens on (--bind): in a
+ * lab that is the host's underlay address; on one machine 127.0.0.1, where VXLAN
+ * networks get their bridge and device although no other host shares them.
+ */
+export async function startLocalAgents(cfg: Config, host: string, localIp: string, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
   const { agentConfigFrom } = await import('../agent/config.js');
   const { missingFor, startAgent } = await import('../agent/agents.js');
   const { AgentClient } = await import('../agent/client.js');
@@ -22,6 +27,7 @@ export async function startLocalAgents(cfg: Config, host: string, urls: { identi
   const { join } = await import('node:path');
   const agentCfg = agentConfigFrom(undefined, 'cloudlet up');
   agentCfg.stateDir = join(cfg.data_dir, 'agents');
+  agentCfg.l2.localIp = localIp;
   const running: AgentRuntime[] = [];
   const started: string[] = [];
   const skipped: string[] = [];
