@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { plugPort, unplugPort } from '../agent/agents.js';
 import { HttpError } from '../common/keystone-session.js';
-import { ExecRunner } from '../host/linux/runner.js';
+import { runnerForHost } from './host-runner.js';
 import { networkClient, type NetworkClient } from './network-client.js';
 import { run } from './serve.js';
 
@@ -88,7 +88,7 @@ export function portCommand(): Command {
           if (after['binding:vif_type'] === 'binding_failed') {
             throw new Error(`binding port ${p.id} to host ${host} failed: no alive L2 agent there serves its network (cloudlet agent list)`);
           }
-          await plugPort(new ExecRunner(), { portId: p.id, mac: p.mac_address, mtu: network.mtu, netns: flags.netns, ifname: flags.ifname });
+          await plugPort(runnerForHost(host), { portId: p.id, mac: p.mac_address, mtu: network.mtu, netns: flags.netns, ifname: flags.ifname });
         } catch (err) {
           // nothing half-made: the binding this command set goes back
           if (!bound) await setHost(api, p.id, '').catch(() => {});
@@ -107,7 +107,8 @@ export function portCommand(): Command {
       run(async (flags: { osCloud?: string }) => {
         const api = networkClient(flags);
         const p = await findPort(api, ref);
-        await unplugPort(new ExecRunner(), p.id);
+        // where the port's host has its links (a lab host's namespace), else here
+        await unplugPort(runnerForHost(p['binding:host_id'] || hostname()), p.id);
         if (p['binding:host_id']) await setHost(api, p.id, '');
         process.stdout.write(`unplugged port ${p.id}${p['binding:host_id'] ? ` from host ${p['binding:host_id']}` : ''}\n`);
       })(opts),
