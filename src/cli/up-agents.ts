@@ -3,6 +3,7 @@
 // <data dir>/agent-password, made by bootstrap), talking to the network API over
 // HTTP like any agent. Where the host cannot run one (not root, no ip, no
 // dnsmasq), one line says what was skipped and why.
+import { isIP } from 'node:net';
 import type { AgentRuntime } from '../agent/run.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
@@ -13,12 +14,23 @@ export interface LocalAgents {
   stop(): Promise<void>;
 }
 
+/** `url` at the address the service listens on: the catalog's public_host may be one only clients elsewhere reach (a lab's forwarder) */
+export function listenUrl(url: string, listenHost: string): string {
+  const u = new URL(url);
+  u.hostname = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+  return u.origin;
+}
+
+/** the address to reach a service listening on `host` from this machine: a wildcard is reached at loopback */
+export const reachable = (host: string): string => (host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host);
+
 /**
- * `localIp`: the L2 agent's VXLAN endpoint, the address `up` listens on (--bind): in a
- * lab that is the host's underlay address; on one machine 127.0.0.1, where VXLAN
- * networks get their bridge and device although no other host shares them.
+ * The agents reach the services where they listen (cfg's hosts, --bind). The L2 agent's
+ * VXLAN endpoint is the network API's address: in a lab the host's underlay address; on
+ * one machine 127.0.0.1, where VXLAN networks get their bridge and device although no
+ * other host shares them.
  */
-export async function startLocalAgents(cfg: Config, host: string, localIp: string, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
+export async function startLocalAgents(cfg: Config, host: string, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
   const { agentConfigFrom } = await import('../agent/config.js');
   const { missingFor, startAgent } = await import('../agent/agents.js');
   const { AgentClient } = await import('../agent/client.js');
@@ -27,7 +39,10 @@ export async function startLocalAgents(cfg: Config, host: string, localIp: strin
   const { join } = await import('node:path');
   const agentCfg = agentConfigFrom(undefined, 'cloudlet up');
   agentCfg.stateDir = join(cfg.data_dir, 'agents');
-  agentCfg.l2.localIp = localIp;
+  const networkHost = reachable(cfg.network.host);
+  agentCfg.l2.localIp = isIP(networkHost) && networkHost !== '::1' ? networkHost : '127.0.0.1';
+  const identityUrl = listenUrl(urls.identity, reachable(cfg.identity.host));
+  const networkUrl = listenUrl(urls.network, networkHost);
   const running: AgentRuntime[] = [];
   const started: string[] = [];
   const skipped: string[] = [];
@@ -39,8 +54,8 @@ export async function startLocalAgents(cfg: Config, host: string, localIp: strin
       skipped.push(`${name} agent (${why})`);
       continue;
     }
-    const session = new KeystoneSession({ authUrl: `${urls.identity}/v3`, username: AGENT_USER, password: password!, projectName: SERVICE_PROJECT, userDomainName: 'Default', projectDomainName: 'Default' });
-    running.push(startAgent(kind, host, agentCfg, new AgentClient(session, urls.network), log(`${kind}-agent`)));
+    const session = new KeystoneSession({ authUrl: `${identityUrl}/v3`, username: AGENT_USER, password: password!, projectName: SERVICE_PROJECT, userDomainName: 'Default', projectDomainName: 'Default' });
+    running.push(startAgent(kind, host, agentCfg, new AgentClient(session, networkUrl), log(`${kind}-agent`)));
     started.push(name);
   }
   const parts = [

@@ -52,7 +52,7 @@ export function upCommand(): Command {
       const host = flags.host ?? hostname();
       const agents = flags.agents === false
         ? { summary: 'not started (--no-agents)', stop: async () => {} }
-        : await startLocalAgents(cfg, host, flags.bind === undefined || flags.bind === '0.0.0.0' || flags.bind === '::' ? '127.0.0.1' : flags.bind, { identity: identity.url, network: network.url }, (service) => loggerFor(flags, cfg.log_level, service));
+        : await startLocalAgents(cfg, host, { identity: identity.url, network: network.url }, (service) => loggerFor(flags, cfg.log_level, service));
       // before the banner, which invites Ctrl-C; the agents first (they talk to the servers)
       stopOnSignals([agents.stop, network.stop, registry.stop, identity.stop], (line) => process.stdout.write(`cloudlet ${line}\n`));
       process.stdout.write(
