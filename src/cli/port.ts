@@ -52,7 +52,9 @@ interface PlugFlags {
 async function waitActive(api: NetworkClient, id: string, host: string, seconds: number): Promise<void> {
   const end = Date.now() + seconds * 1000;
   for (;;) {
-    if ((await api.call<{ port: { status: string } }>('GET', `/v2.0/ports/${id}`)).port.status === 'ACTIVE') return;
+    // a failed look is looked at again: the plug is done, only its news is awaited
+    const status = await api.call<{ port: { status: string } }>('GET', `/v2.0/ports/${id}`).then((r) => r.port.status, () => undefined);
+    if (status === 'ACTIVE') return;
     if (Date.now() > end) throw new Error(`port ${id} is plugged but not ACTIVE after ${seconds} s: is the L2 agent of host ${host} alive? (cloudlet agent list)`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -51,6 +51,8 @@ export function networkError(url: string, err: unknown): Error {
   return new Error(`cannot reach ${new URL(url).origin}: ${code ?? e.cause?.message ?? e.message}`);
 }
 
+const staleConnection = (err: unknown): boolean => ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes((err as { cause?: { code?: string } }).cause?.code ?? '');
+
 interface CatalogEntry {
   type: string;
   endpoints: Array<{ interface: string; region_id?: string; region?: string; url: string }>;
@@ -112,21 +114,29 @@ export class KeystoneSession {
   private async send(method: string, url: string, token: string, opts: { body?: unknown; signal?: AbortSignal }): Promise<Reply> {
     const headers: Record<string, string> = { 'X-Auth-Token': token, Accept: 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    let res: Response;
-    let text: string;
+    const once = async (): Promise<{ status: number; text: string }> => {
+      const res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
+      return { status: res.status, text: await res.text() };
+    };
+    let got: { status: number; text: string };
     try {
-      res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
-      text = await res.text();
+      got = await once();
     } catch (err) {
-      throw networkError(url, err);
+      // a kept-alive connection the server (or a proxy) closed meanwhile: a read is asked again once
+      if (!(method === 'GET' && staleConnection(err))) throw networkError(url, err);
+      try {
+        got = await once();
+      } catch (again) {
+        throw networkError(url, again);
+      }
     }
     let body: unknown;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      body = got.text ? JSON.parse(got.text) : undefined;
     } catch {
       body = undefined;
     }
-    return { status: res.status, body, text };
+    return { status: got.status, body, text: got.text };
   }
 
   private async authenticate(): Promise<{ token: string; expires: number; catalog: CatalogEntry[] }> {
