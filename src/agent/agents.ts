@@ -32,7 +32,7 @@ export function onPath(cmd: string, env: NodeJS.ProcessEnv = process.env): boole
 
 /** why an agent of `kind` cannot run here, or undefined when it can */
 export function missingFor(kind: AgentKind, cfg: Pick<AgentConfig, 'dhcp'>, isRoot = process.getuid?.() === 0): string | undefined {
-  if (!isRoot) return 'not root (it changes network links)';
+  if (!isRoot) return 'not root (agents change network links)';
   const tools = kind === 'l2' ? ['ip', 'bridge'] : ['ip', cfg.dhcp.dnsmasq];
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length) return `${missing.join(' and ')} not on PATH (Debian: ${kind === 'l2' ? 'iproute2' : missing.includes('ip') ? 'iproute2, dnsmasq-base' : 'dnsmasq-base'})`;

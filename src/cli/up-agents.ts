@@ -14,6 +14,12 @@ export interface LocalAgents {
   stop(): Promise<void>;
 }
 
+/** "the L2 and DHCP agents: not root", or each with its own reason */
+function skippedLine(skipped: Array<{ name: string; why: string }>): string {
+  if (skipped.length > 1 && skipped.every((s) => s.why === skipped[0].why)) return `the ${skipped.map((s) => s.name).join(' and ')} agents: ${skipped[0].why}`;
+  return skipped.map((s) => `the ${s.name} agent: ${s.why}`).join('; ');
+}
+
 /** `url` at the address the service listens on: the catalog's public_host may be one only clients elsewhere reach (a lab's forwarder) */
 export function listenUrl(url: string, listenHost: string): string {
   const u = new URL(url);
@@ -45,13 +51,13 @@ export async function startLocalAgents(cfg: Config, host: string, urls: { identi
   const networkUrl = listenUrl(urls.network, networkHost);
   const running: AgentRuntime[] = [];
   const started: string[] = [];
-  const skipped: string[] = [];
+  const skipped: Array<{ name: string; why: string }> = [];
   const password = readAgentPassword(agentPasswordFile(cfg.data_dir));
   for (const kind of ['l2', 'dhcp'] as const) {
     const name = kind === 'l2' ? 'L2' : 'DHCP';
     const why = password === undefined ? `${agentPasswordFile(cfg.data_dir)} is missing` : missingFor(kind, agentCfg);
     if (why) {
-      skipped.push(`${name} agent (${why})`);
+      skipped.push({ name, why });
       continue;
     }
     const session = new KeystoneSession({ authUrl: `${identityUrl}/v3`, username: AGENT_USER, password: password!, projectName: SERVICE_PROJECT, userDomainName: 'Default', projectDomainName: 'Default' });
@@ -60,7 +66,7 @@ export async function startLocalAgents(cfg: Config, host: string, urls: { identi
   }
   const parts = [
     ...(started.length ? [`${started.join(' and ')} agent${started.length > 1 ? 's' : ''} for host ${host}`] : []),
-    ...(skipped.length ? [`skipped ${skipped.join(', ')}; the APIs work without them`] : []),
+    ...(skipped.length ? [`skipped ${skippedLine(skipped)}; the APIs work without them`] : []),
   ];
   return {
     summary: parts.join('; '),

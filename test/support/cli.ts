@@ -83,8 +83,9 @@ export interface Served {
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** starts `cloudlet <args>` and resolves once its output matches `ready` */
-export async function serve(args: string[], env: NodeJS.ProcessEnv, opts: { tty?: boolean; ready?: RegExp } = {}): Promise<Served> {
-  const command = [process.execPath, CLI, ...args];
+export async function serve(args: string[], env: NodeJS.ProcessEnv, opts: { tty?: boolean; ready?: RegExp; prefix?: string[] } = {}): Promise<Served> {
+  // prefix: a command that runs cloudlet (setpriv as another user)
+  const command = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
   const child = opts.tty
     ? // exec: the shell would die of Ctrl-C's SIGINT itself (130) instead of waiting for cloudlet's own exit
       spawn('script', ['-qefc', `exec ${command.map(quote).join(' ')}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
