@@ -8,9 +8,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { PasswordAuth } from '../common/keystone-session.js';
+import { parseServers } from './client.js';
 
 export interface AgentConfig {
-  /** the network API; absent: the catalog's network endpoint */
+  /** the network API (several, comma-separated: servers of one database, tried in turn); absent: the catalog's network endpoint */
   server?: string;
   /** credentials from the file; absent: clouds.yaml / OS_* */
   auth?: PasswordAuth;
@@ -94,6 +95,7 @@ export function agentConfigFrom(doc: unknown, where: string, env: NodeJS.Process
   const a = (s.agent ?? {}) as Record<string, string | number | undefined>;
   const l2 = (s.l2 ?? {}) as { local_ip?: string; physical_interface_mappings?: Record<string, string> };
   const dhcp = (s.dhcp ?? {}) as { dnsmasq?: string; dns_domain?: string };
+  if (a.server !== undefined) parseServers(a.server as string, `${where}: agent.server`);
   if (a.password !== undefined && a.password_file !== undefined) throw new Error(`${where}: agent.password and agent.password_file: give one`);
   let auth: PasswordAuth | undefined;
   if (a.username !== undefined || a.auth_url !== undefined) {

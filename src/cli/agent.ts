@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { agentConfigFrom, loadAgentConfig, parseMappings, type AgentConfig } from '../agent/config.js';
-import { AgentClient } from '../agent/client.js';
+import { AgentClient, parseServers } from '../agent/client.js';
 import { missingFor, startAgent, type AgentKind } from '../agent/agents.js';
 import { KeystoneSession } from '../common/keystone-session.js';
 import { osCredentials } from './os-credentials.js';
@@ -28,7 +28,7 @@ interface AgentFlags {
 /** the configuration: the file (or defaults), then the flags */
 export function agentConfig(flags: AgentFlags): AgentConfig {
   const cfg = flags.config ? loadAgentConfig(flags.config) : agentConfigFrom(undefined, 'defaults');
-  if (flags.server) cfg.server = flags.server;
+  if (flags.server) cfg.server = parseServers(flags.server, '--server').join(',');
   if (flags.localIp) cfg.l2.localIp = flags.localIp;
   if (flags.physicalInterfaceMappings) cfg.l2.physicalInterfaceMappings = parseMappings(flags.physicalInterfaceMappings, '--physical-interface-mappings');
   if (flags.stateDir) cfg.stateDir = flags.stateDir;
@@ -53,7 +53,7 @@ function agentVerb(kind: AgentKind): Command {
     .description(`run the ${TITLES[kind]} of one host until SIGTERM/SIGINT (which leave the wiring as it is)`)
     .option('--host <name>', "the host this agent serves (binding:host_id of its ports); default this machine's hostname")
     .option('-c, --config <file>', 'agent configuration (YAML, docs/agents.md): server, credentials, options')
-    .option('--server <url>', "the network API (default: the config's agent.server, else the catalog's network endpoint)")
+    .option('--server <url>', "the network API, or several of one database comma-separated, tried in turn (default: the config's agent.server, else the catalog's network endpoint)")
     .option('--os-cloud <name>', 'credentials from this clouds.yaml entry when the config has none (env OS_CLOUD; OS_* as the openstack client)')
     .option('--state-dir <dir>', "where the agent keeps its files (default the config's agent.state_dir, else <data dir>/agents)");
   if (kind === 'l2') {

@@ -54,11 +54,13 @@ test('agent config: the documented example; every mistake is one line naming the
     [{ agent: { auth_url: 'http://x/v3', username: 'u', password: 'p', password_file: '/x' } }, /give one/],
     [{ agent: { auth_url: 'http://x/v3', username: 'u', password_file: join(dir, 'nope') } }, /agent\.password_file .*nope: no such file/],
     [['a'], /expected a mapping at the top level/],
+    [{ agent: { server: 'http://a:9696,10.0.0.1:9696' } }, /^f: agent\.server: not an http\(s\) URL: 10\.0\.0\.1:9696$/],
   ];
   for (const [doc, re] of bad) {
     assert.throws(() => agentConfigFrom(doc, 'f'), (err: Error) => re.test(err.message) && !err.message.includes('\n'), JSON.stringify(doc));
   }
   assert.throws(() => loadAgentConfig(join(dir, 'missing.yaml')), /agent configuration .*missing\.yaml: no such file/);
+  assert.equal(agentConfigFrom({ agent: { server: 'http://a:9696/, http://b:9696' } }, 'f').server, 'http://a:9696/, http://b:9696');
   assert.deepEqual(parseMappings('physnet1:eth1, physnet2:eth2', '--m'), { physnet1: 'eth1', physnet2: 'eth2' });
   assert.throws(() => parseMappings('physnet1=eth1', '--physical-interface-mappings'), /^Error: --physical-interface-mappings: expected PHYSNET:INTERFACE/);
 });

@@ -15,13 +15,13 @@ const HOST = 'h1';
 
 const silent = pino({ level: 'silent' });
 
-async function setup(t: { after(fn: () => unknown): void }, opts: { password?: string; timeoutMs?: number; resyncMs?: number } = {}) {
+async function setup(t: { after(fn: () => unknown): void }, opts: { password?: string; timeoutMs?: number; resyncMs?: number; servers?: (server: FakeAgentServer) => Promise<string> } = {}) {
   const server = new FakeAgentServer();
   await server.start();
   t.after(() => server.stop());
   const session = new KeystoneSession({ authUrl: `${server.url}/v3`, username: 'cloudlet-agent', password: opts.password ?? 'agent-pw', projectName: 'service' });
   const reconciler = new FakeReconciler(HOST);
-  const runtime = new AgentRuntime(new AgentClient(session, server.url, opts.timeoutMs), reconciler, { host: HOST, reportInterval: 0.2, pollSeconds: 1, batchMs: 30, backoff: { firstMs: 50, maxMs: 200 }, resyncMs: opts.resyncMs }, silent);
+  const runtime = new AgentRuntime(new AgentClient(session, opts.servers ? await opts.servers(server) : server.url, opts.timeoutMs), reconciler, { host: HOST, reportInterval: 0.2, pollSeconds: 1, batchMs: 30, backoff: { firstMs: 50, maxMs: 200 }, resyncMs: opts.resyncMs }, silent);
   t.after(() => runtime.stop());
   return { server, reconciler, runtime };
 }
@@ -167,6 +167,26 @@ test('agent runtime: a full resync now and then, whatever the log says', async (
   runtime.start();
   // the long poll (1 s here) ends, and the resync is due
   await until('a second full reconcile', () => reconciler.calls.filter((c) => !c.partial).length >= 2, 5000);
+});
+
+test('agent runtime: two servers of one state: the one it talks to dies, it goes on with the other from its revision', async (t) => {
+  const { server, reconciler, runtime } = await setup(t, {
+    servers: async (first) => {
+      const sibling = await first.sibling();
+      t.after(() => sibling.stop());
+      return `${first.url},${sibling.url}`;
+    },
+  });
+  server.addNetwork('n1');
+  server.addPort('n1', 'p1', HOST);
+  runtime.start();
+  await until('the first reconcile', () => reconciler.calls.length === 1);
+  const fulls = server.seen.states.filter((s) => s === 'full').length;
+  await server.stop();
+  server.addPort('n1', 'p2', HOST);
+  await until('p2 applied through the other server', () => reconciler.wired.has('p2'));
+  assert.equal(server.seen.states.filter((s) => s === 'full').length, fulls, 'resumed from its revision, no new snapshot');
+  await until('p2 up', () => server.seen.devices.some((d) => d.up.includes('p2')));
 });
 
 test('agent runtime: a failed reconcile is retried from a full snapshot', async (t) => {

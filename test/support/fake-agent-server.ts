@@ -31,6 +31,19 @@ export class FakeAgentServer {
     this.port = (this.server.address() as AddressInfo).port;
   }
 
+  /** another server process on the same state (as two servers on one database): its URL and how to stop it */
+  async sibling(): Promise<{ url: string; stop(): Promise<void> }> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      },
+    };
+  }
+
   /** away: the port refuses connections (open long polls are cut) */
   async stop(): Promise<void> {
     for (const w of this.waiters) w();
