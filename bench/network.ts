@@ -1,5 +1,5 @@
 // Network service benchmark: cloudlet vs. OpenStack neutron-server on the same load, same run.
-//   npm run bench:network [-- --vs-neutron] [--networks N] [--duration S] [--url URL [--pid PID]] [--write-md]
+//   npm run bench:network [-- --vs-neutron] [--networks N] [--duration S] [--database-url URL] [--url URL [--pid PID]] [--write-md]
 // See `--help`. Figures are quoted as ratios because the load generator shares the 2 cores with the server.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { benchArgs, log, positive } from './lib/args.js';
 import { Client, waitReady } from './lib/http.js';
 import { countNetworks, createPhase, readLoop, PORTS_PER_NETWORK } from './lib/load.js';
 import { figures, markdownSection, printTable, runInfo, writeSection, type SystemResult } from './lib/report.js';
+import { freshDatabase } from './lib/pg-database.js';
 import { RssSampler } from './lib/rss.js';
 import { Servers, startCloudlet, startNeutron, type Server } from './lib/servers.js';
 
@@ -34,6 +35,8 @@ const PHASES = ['A sequential', `B ${CONCURRENCY} parallel`];
 const HELP = `usage: npm run bench:network -- [options]
   --vs-neutron        also start neutron-server (bench/anchors/neutron-server.sh; installs it from Debian
                       on first use) and run the same load against it; print ratios
+  --database-url URL  run cloudlet on PostgreSQL: a fresh database made on the server of URL (postgres://,
+                      credentials with CREATEDB), dropped after the run; default SQLite
   --url URL           measure an already running endpoint instead of starting cloudlet
   --pid PID           with --url: measure the RSS of this process and its descendants
   --name NAME         with --url: what to call that endpoint in the output (default cloudlet)
@@ -45,6 +48,7 @@ const HELP = `usage: npm run bench:network -- [options]
 
 const opt = benchArgs(HELP, {
   'vs-neutron': { type: 'boolean', default: false },
+  'database-url': { type: 'string' },
   url: { type: 'string' },
   pid: { type: 'string' },
   name: { type: 'string', default: 'cloudlet' },
@@ -129,7 +133,13 @@ async function main(): Promise<number> {
     if (pid === undefined) cloudlet.peakRssMiB = undefined;
   } else {
     log(`starting cloudlet: ${cloudletCommand(0, 'DIR').slice(1).join(' ').replace('--port 0', '--port P')}`);
-    cloudlet = await measure(() => startCloudlet(cloudletCommand));
+    const pgdb = opt['database-url'] === undefined ? undefined : await freshDatabase(opt['database-url']);
+    if (pgdb) log(`cloudlet on PostgreSQL: ${new URL(pgdb.url).pathname.slice(1)} on ${new URL(pgdb.url).host}`);
+    try {
+      cloudlet = await measure(() => startCloudlet(cloudletCommand, undefined, pgdb ? { CLOUDLET_DATABASE_URL: pgdb.url } : {}));
+    } finally {
+      await pgdb?.drop();
+    }
   }
   let neutron: SystemResult | undefined;
   if (opt['vs-neutron']) {
@@ -148,7 +158,7 @@ async function main(): Promise<number> {
           `one request at a time; phase B does the same with ${CONCURRENCY} concurrent workers (new names and subnets). ` +
           `Then GET /v2.0/networks (all ${2 * N} networks) and GET /v2.0/ports?network_id=X, ${DURATION} s each with ` +
           `${CONCURRENCY} keep-alive clients. Peak RSS: VmRSS of the server and its descendants summed every 200 ms. ` +
-          `Noauth, quotas off on both (as the reference's [quotas]), on 127.0.0.1; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+          `Noauth, quotas off on both (as the reference's [quotas]), on 127.0.0.1; cloudlet on ${opt['database-url'] === undefined ? 'SQLite' : 'PostgreSQL'}; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
       ),
       figs,
       cloudlet,

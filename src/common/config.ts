@@ -64,10 +64,14 @@ export interface Config {
     /** the largest request body accepted, bytes (Neutron: max_request_body_size) */
     max_request_body_size: number;
     base_mac: string;
-    /** bytes of serialized GET answers kept while the database is unchanged (SQLite only; 0 turns it off) */
+    /** bytes of serialized GET answers kept while the change log's revision is unchanged (0 turns it off) */
     read_cache_bytes: number;
     ml2: Ml2Config;
     quotas: QuotaConfig;
+    agents: {
+      /** change log entries kept for agents to catch up from; one further behind fetches its state again */
+      change_log_keep: number;
+    };
   };
 }
 
@@ -112,6 +116,9 @@ export function defaultConfig(): Config {
         quota_rbac_policy: 10,
         quota_router: 10,
         quota_floatingip: 50,
+      },
+      agents: {
+        change_log_keep: 100_000,
       },
     },
   };

@@ -18,6 +18,7 @@ import { collectionOf, type ResourceDef } from './api/resource.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 import { registerQuotas } from './quota/api.js';
 import { registerAvailabilityZones } from './api/availability-zones.js';
+import { registerChangesApi } from './agents/changes-api.js';
 
 export interface NetworkServer {
   app: FastifyInstance;
@@ -102,10 +103,11 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   const cache = new ReadCache(database, cfg.network.read_cache_bytes);
   for (const [def, svc] of resources) {
     registerResource(app, def, svc, { auth, cache, extraFilters: new Set(['fixed_ips', 'security_groups']) });
-    if (tagged.has(def)) registerTags(app, database.db, def, svc, auth);
+    if (tagged.has(def)) registerTags(app, plugin.tags, def, svc, auth);
   }
   registerQuotas(app, plugin.ctx, auth);
   registerAvailabilityZones(app, plugin.availabilityZones, auth);
+  await registerChangesApi(app, plugin.ctx, cfg, log, auth);
   return { app, plugin };
 }
 

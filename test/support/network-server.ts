@@ -55,3 +55,36 @@ export async function startNetwork(backend: Backend, tune: (cfg: Config) => void
     },
   };
 }
+
+export interface SiblingNetwork {
+  url: string;
+  database: Database;
+  call: RunningNetwork['call'];
+  /** stops it; the database stays (it is the first server's) */
+  close(): Promise<void>;
+}
+
+/** Another server process on the first one's database, as a second API server would be: its own pool, caches and listeners. */
+export async function startSibling(first: RunningNetwork, auth?: AuthStrategy): Promise<SiblingNetwork> {
+  const cfg = structuredClone(first.cfg);
+  const database = await openDatabase(cfg);
+  let server: NetworkServer;
+  try {
+    server = await createNetworkServer(cfg, database, createLogger(cfg.log_level), auth);
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const addr = server.app.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return {
+    url,
+    database,
+    call: jsonCaller(url),
+    async close() {
+      await server.app.close();
+      await database.close();
+    },
+  };
+}

@@ -2,13 +2,15 @@ import { sql } from 'kysely';
 import type { Database } from '../../common/db/index.js';
 
 /**
- * Serialized answers to GET requests, valid exactly as long as the database
- * has not changed. On SQLite the version is total_changes() of our own
- * connection (every row written by this process) plus PRAGMA data_version
- * (bumped by commits of any other connection, other processes included), so
- * a hit is byte-identical to what a fresh read would return. PostgreSQL has
- * no such cheap, exact signal across several API servers, so there the cache
- * is off and every read goes to the database.
+ * Serialized answers to GET requests, valid exactly as long as the database has not changed.
+ * The version is the change log's current revision: every committed change of a resource
+ * writes an entry in its own transaction, so a revision read before computing an answer
+ * moves on with any later change, whichever server process made it. A change acknowledged
+ * by any server is committed, so the next read here sees its revision and misses: never an
+ * answer older than a change the client already saw. One indexed max() per read. On SQLite
+ * the version also has total_changes() of our own connection and PRAGMA data_version
+ * (commits of any other connection), which cost nothing in the same query and are exact
+ * even for writes the log does not carry.
  */
 export class ReadCache {
   private entries = new Map<string, { version: string; body: string }>();
@@ -20,12 +22,17 @@ export class ReadCache {
   ) {}
 
   get enabled(): boolean {
-    return this.database.dialect === 'sqlite' && this.maxBytes > 0;
+    return this.maxBytes > 0;
   }
 
   async version(): Promise<string> {
-    const r = await sql<{ c: number; v: number }>`SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v`.execute(this.database.db);
-    return `${r.rows[0].c}:${r.rows[0].v}`;
+    const db = this.database.db;
+    if (this.database.dialect === 'postgres') {
+      const r = await sql<{ m: number | null }>`SELECT max(revision) AS m FROM change_log`.execute(db);
+      return String(r.rows[0].m ?? 0);
+    }
+    const r = await sql<{ m: number | null; c: number; v: number }>`SELECT (SELECT max(revision) FROM change_log) AS m, total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v`.execute(db);
+    return `${r.rows[0].m ?? 0}:${r.rows[0].c}:${r.rows[0].v}`;
   }
 
   get(key: string, version: string): string | undefined {

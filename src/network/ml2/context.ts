@@ -5,6 +5,7 @@ import { isRetryable } from '../../common/db/index.js';
 import { GroupCommitter } from '../../common/db/group-commit.js';
 import type { Logger } from '../../common/logging.js';
 import type { CallbackRegistry } from '../callbacks.js';
+import { ChangeLog } from '../agents/change-log.js';
 import { IpamStore } from '../ipam/store.js';
 import { Quotas } from '../quota/engine.js';
 import { MechanismManager, TypeManager } from './managers.js';
@@ -15,6 +16,8 @@ export class PluginContext {
   readonly mech: MechanismManager;
   readonly ipam: IpamStore;
   readonly quotas: Quotas;
+  /** what agents follow: every change they need, recorded in the change's transaction */
+  readonly changeLog: ChangeLog;
   /** SQLite writes one transaction at a time: concurrent ones share a commit (PostgreSQL runs them side by side) */
   private readonly grouped?: GroupCommitter;
 
@@ -28,6 +31,7 @@ export class PluginContext {
     this.mech = new MechanismManager(cfg.network.ml2, log);
     this.ipam = new IpamStore(database.dialect);
     this.quotas = new Quotas(cfg.network.quotas, database.dialect);
+    this.changeLog = new ChangeLog(database.dialect);
     if (database.dialect === 'sqlite') this.grouped = new GroupCommitter(database.db);
   }
 

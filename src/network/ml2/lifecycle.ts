@@ -1,5 +1,6 @@
 import type { Tx } from '../../common/db/index.js';
 import type { Resource } from '../callbacks.js';
+import { resourceChange } from '../agents/change-log.js';
 import type { PluginContext } from './context.js';
 import type { HookName } from './types.js';
 
@@ -22,7 +23,7 @@ export async function createResources(
   ops: Ops,
   items: Body[],
   insert: (tx: Tx, item: Body) => Promise<string>,
-  undo: (id: string) => Promise<void>,
+  undo: (tx: Tx, id: string) => Promise<void>,
 ): Promise<Body[]> {
   const r = ops.resource;
   for (const item of items) await ctx.callbacks.publish({ resource: r, event: 'before_create', current: item });
@@ -37,18 +38,24 @@ export async function createResources(
       await ctx.mech.call(`create_${r}_precommit` as HookName, { resource: r, current, tx });
       out.push(current);
     }
+    // last: the log's lock is held from here to the commit
+    for (const current of out) await ctx.changeLog.record(tx, resourceChange(r, 'create', current));
     return out;
   });
-  const ids = created.map((c) => c.id as string);
   try {
     for (const current of created) {
       await ctx.callbacks.publish({ resource: r, event: 'after_create', current });
       await ctx.mech.call(`create_${r}_postcommit` as HookName, { resource: r, current });
     }
   } catch (err) {
-    for (const id of [...ids].reverse()) {
+    for (const current of [...created].reverse()) {
+      const id = current.id as string;
       try {
-        await undo(id);
+        // agents may have seen the create: the removal is a change too
+        await ctx.tx(async (tx) => {
+          await undo(tx, id);
+          await ctx.changeLog.record(tx, resourceChange(r, 'delete', current));
+        });
       } catch (undoErr) {
         ctx.log.error({ resource: r, id, err: (undoErr as Error).message }, 'could not remove resource after postcommit failure');
       }
@@ -75,6 +82,7 @@ export async function updateResource(
     const [current] = await ops.load(tx, [id]);
     await ctx.callbacks.publish({ resource: r, event: 'precommit_update', current, original, tx });
     await ctx.mech.call(`update_${r}_precommit` as HookName, { resource: r, current, original, tx });
+    await ctx.changeLog.record(tx, resourceChange(r, 'update', current, original));
     return { original, current };
   });
   await ctx.callbacks.publish({ resource: r, event: 'after_update', current, original });
@@ -98,6 +106,7 @@ export async function deleteResource(
     await ctx.callbacks.publish({ resource: r, event: 'precommit_delete', current, tx });
     await ctx.mech.call(`delete_${r}_precommit` as HookName, { resource: r, current, tx });
     await remove(tx, current);
+    await ctx.changeLog.record(tx, resourceChange(r, 'delete', current));
     return current;
   });
   await ctx.callbacks.publish({ resource: r, event: 'after_delete', current });

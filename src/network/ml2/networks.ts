@@ -8,6 +8,7 @@ import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
 import { newId, now, type PluginContext } from './context.js';
 import { AvailabilityZones } from './availability-zones.js';
 import { extendNetworks } from './extend.js';
+import { portRowChange } from '../agents/change-log.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import { ACCESS_EXTERNAL, ACCESS_SHARED, ensureNoTenantPorts, openNetworkIds, openToAll, readsOwnProject, sharedToProjectIds } from './rbac.js';
 import type { Segment } from './types.js';
@@ -97,7 +98,7 @@ export class Networks {
       if (item.shared) await openToAll(tx, id, item.project_id as string, ACCESS_SHARED);
       if (item['router:external']) await openToAll(tx, id, item.project_id as string, ACCESS_EXTERNAL);
       return id;
-    }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
+    }, (tx, id) => this.remove(tx, id));
     const out = created.map((n, k) => ({ is_default: items[k].is_default, ...n }));
     await this.sharedAsSeenBy(this.ctx.db, caller, out);
     return out;
@@ -200,7 +201,7 @@ export class Networks {
 
   /** Removes a network and everything under it, releasing its segments. */
   async remove(tx: Tx, id: string): Promise<void> {
-    const ports = await tx.selectFrom('ports').select('id').where('network_id', '=', id).execute();
+    const ports = await tx.selectFrom('ports').select(['id', 'network_id', 'binding_host_id']).where('network_id', '=', id).execute();
     const ids = ports.map((p) => p.id);
     if (ids.length) {
       await tx.deleteFrom('ip_allocations').where('port_id', 'in', ids).execute();
@@ -219,5 +220,9 @@ export class Networks {
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('network_rbacs').where('object_id', '=', id).execute();
     await tx.deleteFrom('networks').where('id', '=', id).execute();
+    // the ports (DHCP's) and subnets that went with the network are changes of their own for agents;
+    // last, as the log's lock is held from the first record to the commit
+    for (const p of ports) await this.ctx.changeLog.record(tx, portRowChange('delete', p));
+    for (const s of subnets) await this.ctx.changeLog.record(tx, { resource: 'subnet', op: 'delete', id: s, network_ids: [id], hosts: [] });
   }
 }

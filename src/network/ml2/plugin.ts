@@ -9,6 +9,7 @@ import { Ports } from './ports.js';
 import { RbacPolicies } from './rbac.js';
 import { SecurityGroupRules, SecurityGroups } from './security-groups.js';
 import { Subnets } from './subnets.js';
+import { Tags } from './tags.js';
 
 /** The ML2 core plugin: networks, subnets and ports over type and mechanism drivers. */
 export class Ml2Plugin {
@@ -20,6 +21,7 @@ export class Ml2Plugin {
   readonly rbac: RbacPolicies;
   readonly securityGroups: SecurityGroups;
   readonly securityGroupRules: SecurityGroupRules;
+  readonly tags: Tags;
   readonly availabilityZones = new AvailabilityZones();
 
   constructor(database: Database, cfg: Config, log: Logger) {
@@ -31,6 +33,7 @@ export class Ml2Plugin {
     this.rbac = new RbacPolicies(this.ctx, this.networks);
     this.securityGroups = new SecurityGroups(this.ctx);
     this.securityGroupRules = new SecurityGroupRules(this.ctx, this.securityGroups);
+    this.tags = new Tags(this.ctx);
   }
 
   async initialize(): Promise<void> {

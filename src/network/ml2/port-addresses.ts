@@ -2,6 +2,7 @@ import type { Tx } from '../../common/db/index.js';
 import { Errors } from '../api/errors.js';
 import { cidrContains, eui64, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
 import type { IpamSubnet } from '../ipam/store.js';
+import { portRowChange } from '../agents/change-log.js';
 import { now, type PluginContext } from './context.js';
 
 export interface FixedIpSpec {
@@ -69,13 +70,14 @@ export class PortAddresses {
   async addToNetworkPorts(tx: Tx, subnetId: string, networkId: string): Promise<void> {
     const s = (await this.subnets(tx, networkId)).find((x) => x.id === subnetId);
     if (!s?.auto) return;
-    const ports = await tx.selectFrom('ports').select(['id', 'network_id', 'mac_address', 'device_owner'])
+    const ports = await tx.selectFrom('ports').select(['id', 'network_id', 'mac_address', 'device_owner', 'binding_host_id'])
       .where('network_id', '=', networkId).orderBy('id').execute();
     const addressed = ports.filter((p) => !isRouterInterface(p.device_owner) && servesOwner(s, p.device_owner));
     for (const p of addressed) await this.allocateAuto(tx, s, p);
     if (addressed.length) {
       await tx.updateTable('ports').set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now() }))
         .where('id', 'in', addressed.map((p) => p.id)).execute();
+      for (const p of addressed) await this.ctx.changeLog.record(tx, portRowChange('update', p));
     }
   }
 

@@ -50,10 +50,11 @@ const vifType = (hostId: unknown): string => (hostId ? 'binding_failed' : 'unbou
 export class Ports {
   readonly ops: Ops = { resource: 'port', load: loadPorts };
   private addresses: PortAddresses;
-  private sgs = new SecurityGroupBindings();
+  private sgs: SecurityGroupBindings;
 
   constructor(private ctx: PluginContext, private networks: Networks) {
     this.addresses = new PortAddresses(ctx);
+    this.sgs = new SecurityGroupBindings(ctx.changeLog);
   }
 
   /** The network's owner and sharing, for the rules; for a new port, NetworkNotFound when the caller may not use the network. */
@@ -79,7 +80,7 @@ export class Ports {
       await this.addresses.allocate(tx, { id, network_id: networkId, mac_address: mac, device_owner: item.device_owner as string },
         item.fixed_ips as FixedIpSpec[] | null);
       return id;
-    }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
+    }, (tx, id) => this.remove(tx, id));
   }
 
   private async chooseMac(tx: Tx, networkId: string, requested: string | null): Promise<string> {

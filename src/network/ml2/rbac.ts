@@ -6,11 +6,16 @@ import type { ListQuery } from '../api/query.js';
 import type { Caller } from '../api/resource.js';
 import { RBAC_ACTIONS, rbacPolicyDef } from '../api/resources/rbac-policy.js';
 import { fromRow, listRows } from '../db/table.js';
+import type { NewChange } from '../agents/change-log.js';
 import { newId, type PluginContext } from './context.js';
 import type { Networks } from './networks.js';
 
 type Body = Record<string, unknown>;
 type AnyEb = ExpressionBuilder<any, any>;
+
+/** A policy changes which projects see its network: a change of that network for agents too. */
+const rbacChange = (op: NewChange['op'], id: string, networkId: string): NewChange =>
+  ({ resource: 'rbac_policy', op, id, network_ids: [networkId], hosts: [] });
 
 export const ACCESS_SHARED = 'access_as_shared';
 export const ACCESS_EXTERNAL = 'access_as_external';
@@ -135,6 +140,7 @@ export class RbacPolicies {
         await syncNetwork(tx, item.object_id as string, false);
         out.push(id);
       }
+      for (const [i, id] of out.entries()) await this.ctx.changeLog.record(tx, rbacChange('create', id, items[i].object_id as string));
       return out;
     });
     return loadPolicies(this.ctx.db, ids);
@@ -151,6 +157,7 @@ export class RbacPolicies {
       }
       await tx.updateTable('network_rbacs').set({ target_tenant: target }).where('id', '=', id).execute();
       await syncNetwork(tx, original.object_id as string, false);
+      await this.ctx.changeLog.record(tx, rbacChange('update', id, original.object_id as string));
     });
     return (await loadPolicies(this.ctx.db, [id]))[0];
   }
@@ -163,6 +170,7 @@ export class RbacPolicies {
       if (row) await this.checkAccessLoss(tx, original, { project_id: row.project_id, is_default: row.is_default === 1 });
       await tx.deleteFrom('network_rbacs').where('id', '=', id).execute();
       if (row) await syncNetwork(tx, networkId, original.action === ACCESS_EXTERNAL);
+      await this.ctx.changeLog.record(tx, rbacChange('delete', id, networkId));
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Tx } from '../../common/db/index.js';
+import { sgChange, type ChangeLog } from '../agents/change-log.js';
 import { Errors, NeutronError } from '../api/errors.js';
 import { defaultRules } from '../db/security-group-migration.js';
 import { newId, now } from './context.js';
@@ -19,6 +20,8 @@ export function egressRules(groupId: string, projectId: string, at: string) {
  * Neutron does (the API is src/network/ml2/security-groups.ts).
  */
 export class SecurityGroupBindings {
+  constructor(private changeLog: ChangeLog) {}
+
   async defaultGroup(tx: Tx, projectId: string): Promise<string> {
     const find = () => tx.selectFrom('security_groups').select('id').where('project_id', '=', projectId).where('name', '=', 'default').executeTakeFirst();
     const found = await find();
@@ -30,7 +33,10 @@ export class SecurityGroupBindings {
       .onConflict((oc) => oc.doNothing()).execute();
     const winner = (await find())!.id;
     // a request that lost the race to create it uses the winner's, rules and all
-    if (winner === id) await tx.insertInto('security_group_rules').values(defaultRules(id, projectId, t)).execute();
+    if (winner === id) {
+      await tx.insertInto('security_group_rules').values(defaultRules(id, projectId, t)).execute();
+      await this.changeLog.record(tx, sgChange('create', id));
+    }
     return winner;
   }
 

@@ -9,6 +9,7 @@ import { parseIp } from '../ipam/address.js';
 import { newId, now, type PluginContext } from './context.js';
 import { group, loadTags } from './extend.js';
 import { readsOwnProject } from './rbac.js';
+import { sgChange } from '../agents/change-log.js';
 import { egressRules, SecurityGroupBindings } from './security-group-bindings.js';
 
 type Body = Record<string, unknown>;
@@ -45,9 +46,11 @@ function listedProject(caller: Caller, q: ListQuery): string {
 
 /** The security-group API (Neutron's SecurityGroupDbMixin). */
 export class SecurityGroups {
-  readonly bindings = new SecurityGroupBindings();
+  readonly bindings: SecurityGroupBindings;
 
-  constructor(private ctx: PluginContext) {}
+  constructor(private ctx: PluginContext) {
+    this.bindings = new SecurityGroupBindings(ctx.changeLog);
+  }
 
   /** _ensure_default_security_group: never for another project than the caller's, unless an admin asks. */
   async ensureDefault(caller: Caller, projectId: string): Promise<void> {
@@ -86,6 +89,7 @@ export class SecurityGroups {
         await tx.insertInto('security_group_rules').values(egressRules(id, item.project_id as string, t)).execute();
         out.push(id);
       }
+      for (const id of out) await this.ctx.changeLog.record(tx, sgChange('create', id));
       return out;
     });
     const made = await loadGroups(this.ctx.db, ids);
@@ -105,6 +109,7 @@ export class SecurityGroups {
       await tx.updateTable('security_groups')
         .set({ ...row, revision_number: (original.revision_number as number) + 1, updated_at: now() } as never)
         .where('id', '=', id).execute();
+      await this.ctx.changeLog.record(tx, sgChange('update', id));
     });
     return (await loadGroups(this.ctx.db, [id]))[0];
   }
@@ -115,9 +120,12 @@ export class SecurityGroups {
       if (await SecurityGroups.inUse(tx, id)) throw Errors.securityGroupInUse(id);
       if (original.name === 'default' && !caller.isAdmin) throw Errors.securityGroupCannotRemoveDefault();
       // rules of the group, and rules of other groups naming it as their remote group (Neutron's cascade)
+      const others = await tx.selectFrom('security_group_rules').select('id').where('remote_group_id', '=', id).where('security_group_id', '!=', id).execute();
       await tx.deleteFrom('security_group_rules').where((eb) => eb.or([eb('security_group_id', '=', id), eb('remote_group_id', '=', id)])).execute();
       await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
       await tx.deleteFrom('security_groups').where('id', '=', id).execute();
+      for (const r of others) await this.ctx.changeLog.record(tx, sgChange('delete', r.id, 'security_group_rule'));
+      await this.ctx.changeLog.record(tx, sgChange('delete', id));
     });
   }
 }
@@ -269,6 +277,7 @@ export class SecurityGroupRules {
       }
       // a rule change is a change of its group
       await tx.updateTable('security_groups').set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: t })).where('id', '=', sgId).execute();
+      for (const id of out) await this.ctx.changeLog.record(tx, sgChange('create', id, 'security_group_rule'));
       return out;
     });
     const made = await loadRules(this.ctx.db, ids);
@@ -286,6 +295,7 @@ export class SecurityGroupRules {
       await tx.deleteFrom('security_group_rules').where('id', '=', id).execute();
       await tx.updateTable('security_groups').set((eb) => ({ revision_number: eb('revision_number', '+', 1), updated_at: now() }))
         .where('id', '=', r.security_group_id as string).execute();
+      await this.ctx.changeLog.record(tx, sgChange('delete', id, 'security_group_rule'));
     });
   }
 }

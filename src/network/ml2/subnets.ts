@@ -8,6 +8,7 @@ import { cidrLast, cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from 
 import { defaultGateway, defaultPools, IpamError, parsePools, validatePools, type ParsedPool, type Pool } from '../ipam/pools.js';
 import { newId, now, type PluginContext } from './context.js';
 import { extendSubnets } from './extend.js';
+import { portRowChange } from '../agents/change-log.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import { isAutoAddressMode, PortAddresses } from './port-addresses.js';
 import type { Networks } from './networks.js';
@@ -103,7 +104,7 @@ export class Subnets {
       // in the subnet's own transaction (Neutron: just after it): the subnet and the ports' addresses come together
       await this.addresses.addToNetworkPorts(tx, id, networkId);
       return id;
-    }, (id) => this.ctx.tx((tx) => this.remove(tx, id)));
+    }, (tx, id) => this.remove(tx, id));
   }
 
   /** Also the network's lock for subnet writes: an UPDATE holds the row as FOR NO KEY UPDATE, which FOR SHARE waits on. */
@@ -206,9 +207,13 @@ export class Subnets {
   }
 
   private async drop(tx: Tx, id: string): Promise<void> {
+    // the ports that had an address here (SLAAC ones, DHCP's) lose it: a change for their agents
+    const losing = await tx.selectFrom('ports').select(['id', 'network_id', 'binding_host_id'])
+      .where('id', 'in', (eb) => eb.selectFrom('ip_allocations').select('port_id').where('subnet_id', '=', id)).execute();
     await tx.deleteFrom('ip_allocations').where('subnet_id', '=', id).execute();
     await tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await tx.deleteFrom('subnets').where('id', '=', id).execute();
+    for (const p of losing) await this.ctx.changeLog.record(tx, portRowChange('update', p));
   }
 }
 
