@@ -6,6 +6,8 @@ export interface BannerFacts {
   identity: string;
   network: string;
   registry: string;
+  /** the agents started, or what was skipped and why */
+  agents?: string;
   dataDir: string;
   /** "SQLite /path" or "PostgreSQL host:port/db" (never the URL: it may hold a password) */
   database: string;
@@ -49,6 +51,7 @@ export function banner(f: BannerFacts): string {
     row('identity', `${f.identity}/v3`) +
     row('network', f.network) +
     row('registry', f.registry) +
+    (f.agents ? row('agents', f.agents) : '') +
     row('data', f.dataDir) +
     row('database', f.database) +
     admin +

@@ -1,11 +1,14 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // A small young generation keeps the resident set under 100 MiB under load (V8 would grow it to 3x16 MiB).
 import { Command } from 'commander';
+import { agentCommand } from './agent.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { identityCommand } from './identity.js';
 import { labCommand } from './lab.js';
+import { portCommand } from './port.js';
 import { registryCommand } from './registry.js';
 import { configFrom, serveAction, serveNetwork, serverOptions } from './serve.js';
+import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 
 const program = new Command();
@@ -21,6 +24,9 @@ const identity = identityCommand();
 identity.addCommand(bootstrapCommand());
 program.addCommand(identity);
 program.addCommand(registryCommand());
+program.addCommand(agentCommand());
+program.addCommand(portCommand());
+program.addCommand(statusCommand());
 program.addCommand(labCommand());
 
 await program.parseAsync(process.argv);

@@ -1,21 +1,25 @@
 // Where cloudlet keeps secrets, for the start-up check of their modes
 // (src/common/private-files.ts): the data directory, the SQLite database with
 // its -wal/-shm files (password hashes), the token signing and credential
-// keys, and what the caller adds (clouds.yaml, the registry's TLS key and htpasswd).
+// keys, the agents' password, and what the caller adds (clouds.yaml, the registry's TLS key and htpasswd).
+import { existsSync } from 'node:fs';
 import type { Config } from '../common/config.js';
 import { sqliteFile } from '../common/db/sqlite-file.js';
 import type { Logger } from '../common/logging.js';
 import { makePrivateDir, warnTooOpen, withEntries } from '../common/private-files.js';
 import { credentialKeyDir } from '../identity/credential-keys.js';
 import { keyDir } from '../identity/keys.js';
+import { agentPasswordFile } from '../identity/service-user.js';
 
 export function secretPaths(cfg: Config): string[] {
   const db = sqliteFile(cfg);
+  const agentPassword = agentPasswordFile(cfg.data_dir);
   return [
     cfg.data_dir,
     ...(db && db !== ':memory:' ? [db, `${db}-wal`, `${db}-shm`] : []),
     ...withEntries(keyDir(cfg.data_dir), /\.pem$/),
     ...withEntries(credentialKeyDir(cfg.data_dir), /\.key$/),
+    ...(existsSync(agentPassword) ? [agentPassword] : []),
   ];
 }
 

@@ -5,14 +5,16 @@
 // runs create only what is missing and point the endpoints of these services at
 // the URLs given now. With resetPassword (`cloudlet identity bootstrap`), an
 // existing admin gets the password given, is enabled and loses its tokens, as
-// keystone-manage bootstrap --bootstrap-password does.
-import { randomBytes } from 'node:crypto';
+// keystone-manage bootstrap --bootstrap-password does. Then the agents' service
+// user (service-user.ts).
 import type { Config } from '../common/config.js';
 import type { Database, Tx } from '../common/db/index.js';
 import { newId } from './api/entity.js';
 import { SYSTEM } from './assignments.js';
+import { ensureRole, newPassword } from './bootstrap-rows.js';
 import { Passwords } from './passwords.js';
 import { newEvent } from './revocation.js';
+import { ensureServiceUser } from './service-user.js';
 
 export interface ServiceUrls {
   identity: string;
@@ -21,14 +23,6 @@ export interface ServiceUrls {
 }
 
 const INTERFACES = ['public', 'internal', 'admin'] as const;
-
-async function ensureRole(tx: Tx, name: string): Promise<string> {
-  const r = await tx.selectFrom('roles').select('id').where('name', '=', name).where('domain_id', 'is', null).executeTakeFirst();
-  if (r) return r.id;
-  const id = newId();
-  await tx.insertInto('roles').values({ id, name, domain_id: null, description: '', options: '{}', extra: '{}' }).execute();
-  return id;
-}
 
 async function ensureService(tx: Tx, type: string, name: string, url: string, region: string, keepUrls: boolean): Promise<void> {
   let svc = await tx.selectFrom('services').select('id').where('type', '=', type).where('name', '=', name).executeTakeFirst();
@@ -62,21 +56,13 @@ export interface BootstrapResult {
   reset: boolean;
 }
 
-/** 144 random bits; never starting with '-', or `--os-password <it>` would read as an option. */
-function newPassword(): string {
-  for (;;) {
-    const p = randomBytes(18).toString('base64url');
-    if (p[0] !== '-') return p;
-  }
-}
-
 export async function bootstrap(database: Database, cfg: Config, urls: ServiceUrls, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
   // hashed before the transaction (bcrypt takes a while, the transaction should not), and only when needed
   const hasAdmin = await database.db.selectFrom('users').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
   const password = opts.adminPassword || newPassword();
   const hash = hasAdmin && !opts.resetPassword ? '' : await new Passwords(cfg.identity.password_hash_rounds).hash(password);
   const now = new Date().toISOString();
-  return database.db.transaction().execute(async (tx) => {
+  const result = await database.db.transaction().execute(async (tx) => {
     let created = false;
     let reset = false;
     // A write first: two servers bootstrapping one new database queue here (PostgreSQL waits on
@@ -131,4 +117,7 @@ export async function bootstrap(database: Database, cfg: Config, urls: ServiceUr
     await ensureService(tx, 'image-registry', 'registry', urls.registry, region, keep);
     return { ...(created || reset ? { adminPassword: password } : {}), created, reset };
   });
+  // the agents' service user, with its password in <data dir>/agent-password
+  await ensureServiceUser(database, cfg);
+  return result;
 }

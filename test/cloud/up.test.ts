@@ -23,10 +23,10 @@ function openstack(env: Record<string, string>, args: string[]): Promise<Run> {
   });
 }
 
-/** starts `cloudlet up`; resolves once it printed its banner (killed if it does not within 60 s) */
+/** starts `cloudlet up` (without this machine's agents: tests run as root); resolves once it printed its banner (killed if it does not within 60 s) */
 function up(env: NodeJS.ProcessEnv, networkPort: number): Promise<{ child: ChildProcess; out: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', CLI, 'up', '--port', String(networkPort)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', CLI, 'up', '--port', String(networkPort), '--no-agents'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

@@ -30,7 +30,8 @@ test('identity: two servers bootstrapping one new PostgreSQL database make one c
         Number((await a.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
       assert.deepEqual(
         { domains: await count('domains'), projects: await count('projects'), users: await count('users'), roles: await count('roles'), regions: await count('regions'), services: await count('services'), endpoints: await count('endpoints'), grants: await count('role_assignments') },
-        { domains: 1, projects: 1, users: 1, roles: 3, regions: 1, services: 3, endpoints: 9, grants: 2 },
+        // admin's and the agents' service user's
+        { domains: 1, projects: 2, users: 2, roles: 4, regions: 1, services: 3, endpoints: 9, grants: 3 },
       );
     }
   } finally {

@@ -31,7 +31,7 @@ export interface Sandbox {
   home: string;
   fresh: Awaited<ReturnType<Backend['fresh']>>;
   ports: { identity: number; network: number; registry: number };
-  /** `up`'s port flags for these ports */
+  /** `up`'s flags for these ports, and --no-agents: a test's `up` must not wire this machine (tests run as root) */
   portFlags: string[];
   /** HOME (so clouds.yaml) and the data directory the test's own, the backend's database */
   env: NodeJS.ProcessEnv;
@@ -52,7 +52,7 @@ export async function sandbox(t: { after(fn: () => unknown): void }, backend: Ba
     CLOUDLET_DATA_DIR: fresh.dataDir,
     ...(fresh.databaseUrl ? { CLOUDLET_DATABASE_URL: fresh.databaseUrl } : {}),
   };
-  const portFlags = ['--identity-port', String(ports.identity), '--network-port', String(ports.network), '--registry-port', String(ports.registry)];
+  const portFlags = ['--identity-port', String(ports.identity), '--network-port', String(ports.network), '--registry-port', String(ports.registry), '--no-agents'];
   return { home, fresh, ports, portFlags, env };
 }
 
@@ -83,8 +83,9 @@ export interface Served {
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** starts `cloudlet <args>` and resolves once its output matches `ready` */
-export async function serve(args: string[], env: NodeJS.ProcessEnv, opts: { tty?: boolean; ready?: RegExp } = {}): Promise<Served> {
-  const command = [process.execPath, CLI, ...args];
+export async function serve(args: string[], env: NodeJS.ProcessEnv, opts: { tty?: boolean; ready?: RegExp; prefix?: string[] } = {}): Promise<Served> {
+  // prefix: a command that runs cloudlet (setpriv as another user)
+  const command = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
   const child = opts.tty
     ? // exec: the shell would die of Ctrl-C's SIGINT itself (130) instead of waiting for cloudlet's own exit
       spawn('script', ['-qefc', `exec ${command.map(quote).join(' ')}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
