@@ -18,10 +18,12 @@ import { collectionOf, type ResourceDef } from './api/resource.js';
 import { Ml2Plugin } from './ml2/plugin.js';
 import { registerQuotas } from './quota/api.js';
 import { registerAvailabilityZones } from './api/availability-zones.js';
+import { registerAgents, type AgentsService } from './agents/setup.js';
 
 export interface NetworkServer {
   app: FastifyInstance;
   plugin: Ml2Plugin;
+  agents: AgentsService;
 }
 
 /** Deeper than any attribute goes; deep enough nesting would overflow the stack when serialized. */
@@ -61,7 +63,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
 
   app.setNotFoundHandler(async (req, reply) => {
     if (req.url.startsWith('/v2.0')) await authenticated(req);
-    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules|availability_zones|quotas)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
+    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules|availability_zones|quotas|agents)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
     const e = known ? Errors.methodNotAllowed() : Errors.notFoundPath();
     return reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });
@@ -106,7 +108,8 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   }
   registerQuotas(app, plugin.ctx, auth);
   registerAvailabilityZones(app, plugin.availabilityZones, auth);
-  return { app, plugin };
+  const agents = registerAgents(app, plugin, auth);
+  return { app, plugin, agents };
 }
 
 function bind(svc: ResourceService): ResourceService {

@@ -8,6 +8,7 @@ import { up0007 } from '../../identity/db/inherited-migration.js';
 import { up0008 } from '../../identity/db/credentials-migration.js';
 import { up0009 } from '../../identity/db/extras-migration.js';
 import { up0010 } from '../../network/quota/migration.js';
+import { up0012 } from '../../network/agents/migration.js';
 
 // Migrations are frozen once released: add a new one, never edit an old one.
 // Types are chosen to mean the same on SQLite and PostgreSQL.
@@ -174,4 +175,5 @@ export const migrations: Record<string, Migration> = {
   '0008_identity_credentials': { up: up0008 },
   '0009_identity_extras': { up: up0009 },
   '0010_network_quotas': { up: up0010 },
+  '0012_network_agents': { up: up0012 },
 };

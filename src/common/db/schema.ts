@@ -2,6 +2,7 @@ import type { IdentitySchema } from '../../identity/db/schema.js';
 import type { NetworkRbacSchema } from '../../network/db/rbac-schema.js';
 import type { SecurityGroupExtraColumns, SecurityGroupSchema } from '../../network/db/security-group-schema.js';
 import type { QuotaSchema } from '../../network/quota/schema.js';
+import type { AgentSchema } from '../../network/agents/schema.js';
 /** Row types of every table; booleans are stored as 0/1 on both dialects, lists and maps as JSON text. */
 
 export interface NetworkRow {
@@ -124,7 +125,7 @@ export interface PortSecurityGroupRow {
   security_group_id: string;
 }
 
-export interface Schema extends IdentitySchema, NetworkRbacSchema, SecurityGroupSchema, QuotaSchema {
+export interface Schema extends IdentitySchema, NetworkRbacSchema, SecurityGroupSchema, QuotaSchema, AgentSchema {
   networks: NetworkRow;
   network_segments: SegmentRow;
   segment_allocations: SegmentAllocationRow;

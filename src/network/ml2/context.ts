@@ -7,6 +7,7 @@ import type { Logger } from '../../common/logging.js';
 import type { CallbackRegistry } from '../callbacks.js';
 import { IpamStore } from '../ipam/store.js';
 import { Quotas } from '../quota/engine.js';
+import { ChangeLog } from '../agents/change-log.js';
 import { MechanismManager, TypeManager } from './managers.js';
 
 /** What every part of the core plugin shares. */
@@ -15,6 +16,8 @@ export class PluginContext {
   readonly mech: MechanismManager;
   readonly ipam: IpamStore;
   readonly quotas: Quotas;
+  /** the outbox agents follow: every change they need is recorded in its own transaction */
+  readonly changeLog = new ChangeLog();
   /** SQLite writes one transaction at a time: concurrent ones share a commit (PostgreSQL runs them side by side) */
   private readonly grouped?: GroupCommitter;
 

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuthStrategy } from '../api/auth.js';
+import type { Ml2Plugin } from '../ml2/plugin.js';
+import { Agents } from './agents.js';
+import { registerAgentsApi } from './api/agents.js';
+import { registerAgentEndpoints } from './api/endpoints.js';
+import { DhcpScheduler } from './scheduler.js';
+
+export interface AgentsService {
+  agents: Agents;
+  scheduler: DhcpScheduler;
+}
+
+/**
+ * The server side of the agents: Neutron's agents and DHCP scheduler APIs, the agent
+ * endpoints, and automatic DHCP scheduling — a network is scheduled, in the transaction
+ * of the change, when a DHCP-enabled subnet appears on it or it or its ports change
+ * (as Neutron's DHCP notifier schedules on network, subnet and port events).
+ */
+export function registerAgents(app: FastifyInstance, plugin: Ml2Plugin, auth: AuthStrategy): AgentsService {
+  const scheduler = new DhcpScheduler(plugin.ctx);
+  const agents = new Agents(plugin.ctx, scheduler);
+  const cb = plugin.callbacks;
+  const schedule = (networkOf: (current: Record<string, unknown>) => unknown) =>
+    async (p: { current?: Record<string, unknown>; tx?: Parameters<DhcpScheduler['scheduleNetwork']>[0] }) => {
+      const networkId = p.current ? networkOf(p.current) : undefined;
+      if (p.tx && typeof networkId === 'string') await scheduler.scheduleNetwork(p.tx, networkId);
+    };
+  cb.subscribe('subnet', 'precommit_create', schedule((s) => (s.enable_dhcp ? s.network_id : undefined)));
+  cb.subscribe('subnet', 'precommit_update', schedule((s) => (s.enable_dhcp ? s.network_id : undefined)));
+  cb.subscribe('network', 'precommit_update', schedule((n) => n.id));
+  cb.subscribe('port', 'precommit_create', schedule((p) => p.network_id));
+  // the bindings go with the network (the foreign key cascades); the log hears of each
+  cb.subscribe('network', 'precommit_delete', async (p) => {
+    if (!p.tx || !p.current) return;
+    const networkId = p.current.id as string;
+    const hosting = await p.tx.selectFrom('agents as a').innerJoin('network_dhcp_agent_bindings as b', 'b.dhcp_agent_id', 'a.id')
+      .select(['a.id', 'a.host']).where('b.network_id', '=', networkId).execute();
+    for (const a of hosting) await scheduler.unbind(p.tx, networkId, a);
+  });
+
+  registerAgentsApi(app, { plugin, agents, scheduler, auth });
+  registerAgentEndpoints(app, { plugin, agents, auth });
+  scheduler.start();
+  app.addHook('onClose', async () => scheduler.stop());
+  return { agents, scheduler };
+}
