@@ -100,6 +100,7 @@ for (const backend of backends()) {
       assert.equal(updated.admin_state_up, false);
       assert.equal(updated.description, 'maintenance');
       assert.equal((await ok(net, 'PUT', `/v2.0/agents/${l2}`, { agent: { description: null } })).agent.description, null);
+      assert.equal((await ok(net, 'PUT', `/v2.0/agents/${l2}`, { agent: {} })).agent.id, l2);
       // the reply to a report says the agent is disabled
       const r = await net.call('POST', '/agent-api/v1/report', { host: 'osad1', agent_type: L2, binary: 'neutron-linuxbridge-agent', topic: 'N/A', configurations: {} }, ADMIN);
       assert.deepEqual(r.body, { agent: { id: l2, admin_state_up: false } });

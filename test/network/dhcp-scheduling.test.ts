@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { backends } from '../support/backends.js';
 import { as, testHeaderAuth } from '../support/header-auth.js';
 import { startNetwork, type RunningNetwork } from '../support/network-server.js';
-import { ADMIN, DHCP, L2, age, networkWithSubnet, report } from '../support/agents.js';
+import { ADMIN, DHCP, L2, SERVICE, age, networkWithSubnet, report } from '../support/agents.js';
 import { dhcpDeviceId, RESERVED_DHCP_PORT } from '../../src/network/agents/dhcp-device.js';
 
 const MEMBER = as('project-a', 'member');
@@ -61,11 +61,14 @@ for (const backend of backends()) {
       assert.equal(shown[0].agent_type, 'DHCP agent');
       assert.equal(typeof shown[0].alive, 'boolean');
 
-      // failover: a dead agent's networks go to an alive one; nothing moves while all are dead
+      // failover: a dead agent's networks go to an alive one, its DHCP port is kept reserved;
+      // nothing moves while all are dead
+      const dhcpPort = (await call(net, 'POST', '/agent-api/v1/dhcp-port', { host: 'osad', network_id: early.networkId }, SERVICE)).id;
       await age(net, a, 10_000);
       const moved = await net.server.agents.scheduler.failover();
       assert.deepEqual(moved.sort(), [early.networkId, later.networkId].sort());
       assert.deepEqual(await hostedBy(net, a), []);
+      assert.equal((await call(net, 'GET', `/v2.0/ports/${dhcpPort}`)).port.device_id, RESERVED_DHCP_PORT);
       assert.deepEqual(await agentsOf(net, early.networkId), [b, c].sort());
       for (const id of [b, c]) await age(net, id, 10_000);
       assert.deepEqual(await net.server.agents.scheduler.failover(), []);
@@ -117,6 +120,13 @@ for (const backend of backends()) {
       await fails(net, 'POST', `/v2.0/agents/${dhcp}/dhcp-networks`, { network_id: 7 }, ADMIN, 400, 'HTTPBadRequest');
       await fails(net, 'GET', `/v2.0/agents/${MISSING}/dhcp-networks`, undefined, ADMIN, 404, 'AgentNotFound');
       assert.deepEqual((await call(net, 'GET', `/v2.0/networks/${MISSING}/dhcp-agents`)).agents, []);
+
+      // a network taken from the agent by hand stays away on its heartbeats, and comes back when it restarts
+      await call(net, 'DELETE', `/v2.0/agents/${dhcp}/dhcp-networks/${networkId}`, undefined, ADMIN, 204);
+      await report(net, 'osad', DHCP, {});
+      assert.deepEqual(await hostedBy(net, dhcp), [other]);
+      await report(net, 'osad', DHCP, {}, { start_flag: true });
+      assert.deepEqual(await hostedBy(net, dhcp), [networkId, other].sort(), 'a restarted agent takes the networks that have none');
 
       // remove: the agent's DHCP port stays, reserved for the next agent
       const port = (await call(net, 'POST', '/agent-api/v1/dhcp-port', { host: 'osad', network_id: networkId })).id;

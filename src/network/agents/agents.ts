@@ -54,7 +54,9 @@ export class Agents implements ResourceService {
   async update(_caller: Caller, id: string, changes: Body): Promise<Body> {
     const row = await this.ctx.tx(async (tx) => {
       const before = await this.row(tx, id);
-      await tx.updateTable('agents').set(toRow(agentDef, changes) as never).where('id', '=', id).execute();
+      const set = toRow(agentDef, changes);
+      if (Object.keys(set).length === 0) return before;
+      await tx.updateTable('agents').set(set as never).where('id', '=', id).execute();
       await this.ctx.changeLog.record(tx, { resource: 'agent', op: 'update', id, network_ids: [], hosts: [before.host] });
       const after = await this.row(tx, id);
       // an agent back in service takes the networks nobody serves
@@ -78,8 +80,10 @@ export class Agents implements ResourceService {
 
   /**
    * Neutron's create_or_update_agent: the first report of (agent_type, host) makes the row
-   * (admin up), every report is a heartbeat, start_flag sets started_at. A DHCP agent that
-   * reports takes the networks still wanting an agent.
+   * (admin up), every report is a heartbeat, start_flag sets started_at. A DHCP agent that is
+   * new, restarted or back from the dead takes the networks still wanting an agent (as
+   * Neutron's auto_schedule_networks on an agent's sync; not on every heartbeat, so a network
+   * an admin took from the agent stays away until then).
    */
   async report(r: AgentReport): Promise<AgentRow> {
     return this.ctx.tx(async (tx) => {
@@ -93,12 +97,14 @@ export class Agents implements ResourceService {
       };
       const before = await tx.selectFrom('agents').selectAll().where('agent_type', '=', r.agent_type).where('host', '=', r.host).executeTakeFirst();
       let id: string;
+      let fresh = true;
       if (before) {
         id = before.id;
         await tx.updateTable('agents').set({ ...fields, ...(r.start_flag ? { started_at: t } : {}) }).where('id', '=', id).execute();
         // a heartbeat alone changes nothing an agent acts on: the log hears of restarts, revivals and new configurations
         const revived = before.heartbeat_timestamp < this.scheduler.aliveSince();
-        if (r.start_flag || revived || before.configurations !== configurations) {
+        fresh = Boolean(r.start_flag) || revived;
+        if (fresh || before.configurations !== configurations) {
           await this.ctx.changeLog.record(tx, { resource: 'agent', op: 'update', id, network_ids: [], hosts: [r.host] });
         }
       } else {
@@ -111,7 +117,7 @@ export class Agents implements ResourceService {
         await this.ctx.changeLog.record(tx, { resource: 'agent', op: 'create', id, network_ids: [], hosts: [r.host] });
       }
       const row = await this.row(tx, id);
-      if (row.agent_type === DHCP_AGENT && row.admin_state_up) await this.scheduler.scheduleUnhosted(tx);
+      if (fresh && row.agent_type === DHCP_AGENT && row.admin_state_up) await this.scheduler.scheduleUnhosted(tx);
       return row;
     });
   }

@@ -19,6 +19,8 @@ interface Hosting {
  */
 export class DhcpScheduler {
   private timer?: NodeJS.Timeout;
+  /** called, after the commit, for each network failover took from a dead agent's host */
+  onFailover?: (networkId: string, host: string) => Promise<void>;
 
   constructor(private ctx: PluginContext) {}
 
@@ -91,7 +93,7 @@ export class DhcpScheduler {
    * server, not the agents, is likely the one that was away). Answers the networks it moved.
    */
   async failover(): Promise<string[]> {
-    return this.ctx.tx(async (tx) => {
+    const removed = await this.ctx.tx(async (tx) => {
       const dead = await tx.selectFrom('network_dhcp_agent_bindings as b')
         .innerJoin('agents as a', 'a.id', 'b.dhcp_agent_id')
         .select(['b.network_id', 'a.id', 'a.host'])
@@ -99,10 +101,17 @@ export class DhcpScheduler {
         .execute();
       if (dead.length === 0 || (await this.eligible(tx)).length === 0) return [];
       for (const b of dead) await this.unbind(tx, b.network_id, b);
-      const moved = [...new Set(dead.map((b) => b.network_id))];
-      for (const networkId of moved) await this.scheduleNetwork(tx, networkId);
-      return moved;
+      for (const networkId of new Set(dead.map((b) => b.network_id))) await this.scheduleNetwork(tx, networkId);
+      return dead;
     });
+    for (const b of removed) {
+      try {
+        await this.onFailover?.(b.network_id, b.host);
+      } catch (err) {
+        this.ctx.log.error({ network: b.network_id, host: b.host, err: (err as Error).message }, 'could not reserve the DHCP port of a dead agent');
+      }
+    }
+    return [...new Set(removed.map((b) => b.network_id))];
   }
 
   /** Checks for dead agents every agent_down_time / 2 seconds, as Neutron's periodic check. */

@@ -5,6 +5,8 @@ import { Agents } from './agents.js';
 import { registerAgentsApi } from './api/agents.js';
 import { registerAgentEndpoints } from './api/endpoints.js';
 import { DhcpScheduler } from './scheduler.js';
+import { reserveDhcpPorts } from './api/dhcp-port.js';
+import { makeCaller } from '../api/resource.js';
 
 export interface AgentsService {
   agents: Agents;
@@ -14,8 +16,8 @@ export interface AgentsService {
 /**
  * The server side of the agents: Neutron's agents and DHCP scheduler APIs, the agent
  * endpoints, and automatic DHCP scheduling — a network is scheduled, in the transaction
- * of the change, when a DHCP-enabled subnet appears on it or it or its ports change
- * (as Neutron's DHCP notifier schedules on network, subnet and port events).
+ * of the change, when a DHCP-enabled subnet appears on it or it changes, and when a DHCP
+ * agent starts or comes back (src/network/agents/agents.ts).
  */
 export function registerAgents(app: FastifyInstance, plugin: Ml2Plugin, auth: AuthStrategy): AgentsService {
   const scheduler = new DhcpScheduler(plugin.ctx);
@@ -29,7 +31,6 @@ export function registerAgents(app: FastifyInstance, plugin: Ml2Plugin, auth: Au
   cb.subscribe('subnet', 'precommit_create', schedule((s) => (s.enable_dhcp ? s.network_id : undefined)));
   cb.subscribe('subnet', 'precommit_update', schedule((s) => (s.enable_dhcp ? s.network_id : undefined)));
   cb.subscribe('network', 'precommit_update', schedule((n) => n.id));
-  cb.subscribe('port', 'precommit_create', schedule((p) => p.network_id));
   // the bindings go with the network (the foreign key cascades); the log hears of each
   cb.subscribe('network', 'precommit_delete', async (p) => {
     if (!p.tx || !p.current) return;
@@ -38,6 +39,10 @@ export function registerAgents(app: FastifyInstance, plugin: Ml2Plugin, auth: Au
       .select(['a.id', 'a.host']).where('b.network_id', '=', networkId).execute();
     for (const a of hosting) await scheduler.unbind(p.tx, networkId, a);
   });
+
+  // as Neutron's failover: the dead agent's DHCP port keeps its addresses for the next agent
+  const internal = makeCaller({ projectId: 'cloudlet', roles: ['admin'] });
+  scheduler.onFailover = (networkId, host) => reserveDhcpPorts(plugin, internal, networkId, host);
 
   registerAgentsApi(app, { plugin, agents, scheduler, auth });
   registerAgentEndpoints(app, { plugin, agents, auth });
