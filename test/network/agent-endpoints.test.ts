@@ -125,6 +125,10 @@ for (const backend of backends()) {
       assert.equal(d.agent_id, dhcpAgent);
       assert.deepEqual(d.networks.map((n) => n.id).sort(), [a.networkId, b.networkId].sort());
       assert.deepEqual((await state(net, `host=osad1&${DHCP_Q}`)).networks, []);
+      // a disabled DHCP agent serves nothing
+      await call(net, 'PUT', `/v2.0/agents/${dhcpAgent}`, { agent: { admin_state_up: false } }, ADMIN);
+      assert.deepEqual((await state(net, `host=osad&${DHCP_Q}`)).networks, []);
+      await call(net, 'PUT', `/v2.0/agents/${dhcpAgent}`, { agent: { admin_state_up: true } }, ADMIN);
 
       // the DHCP port: once per (network, host), Neutron's device_id, bound to the host, the network's project
       const dp = await call(net, 'POST', `${AGENT_API}/dhcp-port`, { host: 'osad', network_id: a.networkId });

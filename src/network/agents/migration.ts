@@ -27,5 +27,7 @@ export async function up0012(db: Kysely<any>): Promise<void> {
     .addColumn('dhcp_agent_id', 'varchar(36)', (c) => c.notNull().references('agents.id').onDelete('cascade'))
     .addPrimaryKeyConstraint('network_dhcp_agent_bindings_pk', ['network_id', 'dhcp_agent_id'])
     .execute();
+  // an agent's state is every network with a port bound to its host
+  await db.schema.createIndex('ports_binding_host').on('ports').column('binding_host_id').execute();
   await db.schema.createIndex('network_dhcp_agent_bindings_agent').on('network_dhcp_agent_bindings').column('dhcp_agent_id').execute();
 }

@@ -30,12 +30,14 @@ export async function inSnapshot<T>(database: Database, fn: (tx: Tx) => Promise<
 }
 
 /** The networks an agent of this type on this host serves (see HostState in src/agent/protocol.ts). */
-async function networksOf(tx: Tx, host: string, agentType: AgentType, agentId: string | null): Promise<string[]> {
+async function networksOf(tx: Tx, host: string, agentType: AgentType, agent: { id: string; admin_state_up: number } | undefined): Promise<string[]> {
   if (agentType === L2_AGENT) {
     const rows = await tx.selectFrom('ports').select('network_id').distinct().where('binding_host_id', '=', host).execute();
     return rows.map((r) => r.network_id);
   }
-  if (!agentId) return [];
+  // as Neutron's list_active_networks_on_active_dhcp_agent: a disabled agent serves nothing
+  if (!agent?.admin_state_up) return [];
+  const agentId = agent.id;
   const rows = await tx.selectFrom('network_dhcp_agent_bindings as b')
     .select('b.network_id').distinct()
     .where('b.dhcp_agent_id', '=', agentId)
@@ -134,8 +136,8 @@ export async function hostState(
 ): Promise<HostState> {
   return inSnapshot(database, async (tx) => {
     const revision = await changeLog.currentRevision(tx);
-    const agent = await tx.selectFrom('agents').select('id').where('agent_type', '=', agentType).where('host', '=', host).executeTakeFirst();
-    let ids = await networksOf(tx, host, agentType, agent?.id ?? null);
+    const agent = await tx.selectFrom('agents').select(['id', 'admin_state_up']).where('agent_type', '=', agentType).where('host', '=', host).executeTakeFirst();
+    let ids = await networksOf(tx, host, agentType, agent);
     if (only && only.length) ids = ids.filter((id) => only.includes(id));
     return { revision, host, agent_id: agent?.id ?? null, networks: await networkStates(tx, host, ids) };
   });
