@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { AGENT_API, type HostState } from '../../src/agent/protocol.js';
 import { keystoneAuth } from '../../src/network/api/keystone-auth.js';
 import { dhcpDeviceId } from '../../src/network/agents/dhcp-device.js';
+import { ensureDhcpPort } from '../../src/network/agents/api/dhcp-port.js';
+import { makeCaller } from '../../src/network/api/resource.js';
 import { backends } from '../support/backends.js';
 import { as, testHeaderAuth } from '../support/header-auth.js';
 import { startIdentity } from '../support/identity-server.js';
@@ -140,6 +142,12 @@ for (const backend of backends()) {
       assert.deepEqual(dp.fixed_ips.map((f: any) => f.subnet_id), [a.subnetId]);
       const same = await Promise.all([1, 2, 3].map(() => call(net, 'POST', `${AGENT_API}/dhcp-port`, { host: 'osad', network_id: a.networkId })));
       assert.deepEqual(same.map((p) => p.id), [dp.id, dp.id, dp.id]);
+      // unserialized, as from several server processes: still one port
+      const caller = makeCaller({ projectId: 'service', roles: ['service'] });
+      const racing = await Promise.all([1, 2, 3].map(() => ensureDhcpPort(net.server.plugin, caller, b.networkId, 'osad')));
+      assert.equal(new Set(racing.map((p) => p.id)).size, 1);
+      const dhcpPorts = await net.database.db.selectFrom('ports').select('id').where('device_id', '=', dhcpDeviceId(b.networkId, 'osad')).execute();
+      assert.deepEqual(dhcpPorts.map((p) => p.id), [racing[0].id]);
       const shown = (await call(net, 'GET', `/v2.0/ports/${dp.id}`, undefined, ADMIN)).port;
       assert.equal(shown.project_id, 'admin-project');
       // a new DHCP subnet gets an address on the same port
@@ -148,7 +156,9 @@ for (const backend of backends()) {
       assert.equal(grown.id, dp.id);
       assert.deepEqual(grown.fixed_ips.map((f: any) => f.subnet_id).sort(), [a.subnetId, v2].sort());
       // the DHCP port is in the L2 agent's state of its host
-      assert.ok((await state(net, `host=osad&${L2_Q}`)).networks[0].ports.some((p) => p.id === dp.id));
+      const onOsad = (await state(net, `host=osad&${L2_Q}`)).networks;
+      assert.deepEqual(onOsad.map((n) => n.id).sort(), [a.networkId, b.networkId].sort());
+      assert.ok(onOsad.find((n) => n.id === a.networkId)!.ports.some((p) => p.id === dp.id));
 
       // devices: up goes ACTIVE, down goes DOWN; ports of other hosts and unknown ids are skipped
       const devices = await call(net, 'POST', `${AGENT_API}/devices`, { host: 'osad1', up: [p1.id, p2.id, 'nope'], down: [] });

@@ -54,7 +54,11 @@ export async function ensureDhcpPort(plugin: Ml2Plugin, caller: Caller, networkI
       'binding:host_id': host, fixed_ips: dhcpSubnets.map((subnet_id) => ({ subnet_id })),
     }, caller);
     const [created] = await plugin.ports.create(caller, [item]);
-    return created;
+    // another server process may have made one meanwhile: the oldest stays, the others go
+    const [first] = await portsWithDevice(plugin, networkId, deviceId);
+    if (first.id === created.id) return created;
+    await plugin.ports.delete(caller, created.id as string);
+    return plugin.ports.get(caller, first.id);
   }
   const port = await plugin.ports.get(caller, own.id);
   const fixed = port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>;
