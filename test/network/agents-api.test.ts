@@ -57,6 +57,16 @@ for (const backend of backends()) {
       const d = (await ok(net, 'GET', `/v2.0/agents/${dhcp}`)).agent;
       assert.equal(d.availability_zone, 'nova');
       assert.equal(d.resources_synced, true);
+      // the availability zones are the DHCP agents' (the L2 agent's none); a hint may name one
+      assert.deepEqual((await ok(net, 'GET', '/v2.0/availability_zones', undefined, MEMBER)).availability_zones,
+        [{ name: 'nova', resource: 'network', state: 'available' }]);
+      const hinted = (await ok(net, 'POST', '/v2.0/networks', { network: { name: 'z', availability_zone_hints: ['nova'] } }, MEMBER, 201)).network;
+      assert.deepEqual(hinted.availability_zone_hints, ['nova']);
+      await fails(net, 'POST', '/v2.0/networks', { network: { availability_zone_hints: ['elsewhere'] } }, MEMBER, 404, 'AvailabilityZoneNotFound');
+      await ok(net, 'PUT', `/v2.0/agents/${dhcp}`, { agent: { admin_state_up: false } });
+      assert.deepEqual((await ok(net, 'GET', '/v2.0/availability_zones?state=unavailable', undefined, MEMBER)).availability_zones,
+        [{ name: 'nova', resource: 'network', state: 'unavailable' }]);
+      await ok(net, 'PUT', `/v2.0/agents/${dhcp}`, { agent: { admin_state_up: true } });
 
       // filters, fields
       assert.deepEqual((await ok(net, 'GET', '/v2.0/agents?agent_type=DHCP%20agent')).agents.map((a: any) => a.id), [dhcp]);
