@@ -73,6 +73,11 @@ for (const backend of backends()) {
       assert.deepEqual((await ok(net, 'GET', '/v2.0/agents?host=osad1&fields=id&fields=host')).agents, [{ id: l2, host: 'osad1' }]);
       assert.deepEqual((await ok(net, 'GET', `/v2.0/agents/${l2}?fields=alive`)).agent, { alive: true });
       await fails(net, 'GET', '/v2.0/agents?bogus=1', undefined, ADMIN, 400, 'HTTPBadRequest');
+      // sorting and paging as every resource
+      const page = await ok(net, 'GET', '/v2.0/agents?sort_key=host&sort_dir=desc&limit=1&fields=host');
+      assert.deepEqual(page.agents, [{ host: 'osad1' }]);
+      assert.ok(page.agents_links.some((l: any) => l.rel === 'next'));
+      await fails(net, 'GET', '/v2.0/agents?sort_key=alive', undefined, ADMIN, 400, 'HTTPBadRequest');
 
       // alive: false after agent_down_time without a heartbeat; a report revives it
       await age(net, l2, 31);
