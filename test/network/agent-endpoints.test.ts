@@ -144,7 +144,7 @@ for (const backend of backends()) {
       assert.deepEqual(same.map((p) => p.id), [dp.id, dp.id, dp.id]);
       // unserialized, as from several server processes: still one port
       const caller = makeCaller({ projectId: 'service', roles: ['service'] });
-      const racing = await Promise.all([1, 2, 3].map(() => ensureDhcpPort(net.server.plugin, caller, b.networkId, 'osad')));
+      const racing = await Promise.all([1, 2, 3, 4, 5, 6].map(() => ensureDhcpPort(net.server.plugin, caller, b.networkId, 'osad')));
       assert.equal(new Set(racing.map((p) => p.id)).size, 1);
       const dhcpPorts = await net.database.db.selectFrom('ports').select('id').where('device_id', '=', dhcpDeviceId(b.networkId, 'osad')).execute();
       assert.deepEqual(dhcpPorts.map((p) => p.id), [racing[0].id]);

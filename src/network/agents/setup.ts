@@ -5,7 +5,7 @@ import { Agents } from './agents.js';
 import { registerAgentsApi } from './api/agents.js';
 import { registerAgentEndpoints } from './api/endpoints.js';
 import { DhcpScheduler } from './scheduler.js';
-import { reserveDhcpPorts } from './api/dhcp-port.js';
+import { guardDhcpPort, reserveDhcpPorts } from './api/dhcp-port.js';
 import { makeCaller } from '../api/resource.js';
 
 export interface AgentsService {
@@ -31,6 +31,7 @@ export function registerAgents(app: FastifyInstance, plugin: Ml2Plugin, auth: Au
   cb.subscribe('subnet', 'precommit_create', schedule((s) => (s.enable_dhcp ? s.network_id : undefined)));
   cb.subscribe('subnet', 'precommit_update', schedule((s) => (s.enable_dhcp ? s.network_id : undefined)));
   cb.subscribe('network', 'precommit_update', schedule((n) => n.id));
+  cb.subscribe('port', 'precommit_create', (p) => guardDhcpPort(plugin.ctx, p));
   // the bindings go with the network (the foreign key cascades); the log hears of each
   cb.subscribe('network', 'precommit_delete', async (p) => {
     if (!p.tx || !p.current) return;

@@ -4,7 +4,10 @@
 import type { FastifyInstance } from 'fastify';
 import { AGENT_API, type PortState } from '../../../agent/protocol.js';
 import type { AuthStrategy } from '../../api/auth.js';
-import { Errors } from '../../api/errors.js';
+import { sql } from 'kysely';
+import type { Payload } from '../../callbacks.js';
+import { Errors, NeutronError } from '../../api/errors.js';
+import type { PluginContext } from '../../ml2/context.js';
 import { prepareCreate, type Caller } from '../../api/resource.js';
 import { portDef } from '../../api/resources/port.js';
 import type { Ml2Plugin } from '../../ml2/plugin.js';
@@ -53,12 +56,14 @@ export async function ensureDhcpPort(plugin: Ml2Plugin, caller: Caller, networkI
       network_id: networkId, project_id: network.project_id, device_owner: DHCP_OWNER, device_id: deviceId,
       'binding:host_id': host, fixed_ips: dhcpSubnets.map((subnet_id) => ({ subnet_id })),
     }, caller);
-    const [created] = await plugin.ports.create(caller, [item]);
-    // another server process may have made one meanwhile: the oldest stays, the others go
-    const [first] = await portsWithDevice(plugin, networkId, deviceId);
-    if (first.id === created.id) return created;
-    await plugin.ports.delete(caller, created.id as string);
-    return plugin.ports.get(caller, first.id);
+    try {
+      const [created] = await plugin.ports.create(caller, [item]);
+      return created;
+    } catch (err) {
+      // another server process made it meanwhile (guardDhcpPort): that one is the answer
+      if (!(err instanceof NeutronError && err.type === DHCP_PORT_EXISTS)) throw err;
+      [own] = await portsWithDevice(plugin, networkId, deviceId);
+    }
   }
   const port = await plugin.ports.get(caller, own.id);
   const fixed = port.fixed_ips as Array<{ subnet_id: string; ip_address: string }>;
@@ -67,6 +72,25 @@ export async function ensureDhcpPort(plugin: Ml2Plugin, caller: Caller, networkI
   if (missing.length) changes.fixed_ips = [...fixed, ...missing.map((subnet_id) => ({ subnet_id }))];
   if (port['binding:host_id'] !== host) changes['binding:host_id'] = host;
   return Object.keys(changes).length ? plugin.ports.update(caller, own.id, changes) : port;
+}
+
+const DHCP_PORT_EXISTS = 'DhcpPortExists';
+
+/**
+ * A port-create precommit check: a second DHCP port of one (network, host), made by another
+ * server process at the same moment, is refused (409) in its transaction. On PostgreSQL the
+ * creates of one device id queue on an advisory lock, so the later one sees the earlier;
+ * SQLite writes one transaction at a time.
+ */
+export async function guardDhcpPort(ctx: PluginContext, p: Payload): Promise<void> {
+  const port = p.current;
+  if (!p.tx || !port || port.device_owner !== DHCP_OWNER) return;
+  const deviceId = port.device_id as string;
+  if (!deviceId.startsWith('dhcp') || !deviceId.endsWith(`-${port.network_id as string}`)) return;
+  if (ctx.database.dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`dhcp-port:${deviceId}`}, 0))`.execute(p.tx);
+  const other = await p.tx.selectFrom('ports').select('id').where('network_id', '=', port.network_id as string)
+    .where('device_id', '=', deviceId).where('id', '!=', port.id as string).executeTakeFirst();
+  if (other) throw new NeutronError(DHCP_PORT_EXISTS, 409, `Port ${other.id} is already the DHCP port ${deviceId}.`);
 }
 
 /** As Neutron's remove_network_from_dhcp_agent: the host's DHCP port keeps its addresses for the next agent. */
