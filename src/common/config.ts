@@ -50,6 +50,18 @@ export interface IdentityConfig {
   password_hash_rounds: number;
 }
 
+/** Agent liveness and DHCP scheduling, named as in neutron.conf's [DEFAULT]. */
+export interface AgentsConfig {
+  /** seconds without a heartbeat after which an agent is down (alive: false) */
+  agent_down_time: number;
+  /** DHCP agents each network with a DHCP-enabled subnet is scheduled to */
+  dhcp_agents_per_network: number;
+  /** networks of DHCP agents dead for twice agent_down_time move to alive ones */
+  allow_automatic_dhcp_failover: boolean;
+  /** change log entries kept for agents to catch up from; one further behind fetches its state again */
+  change_log_keep: number;
+}
+
 export interface Config {
   data_dir: string;
   /** postgres://… selects PostgreSQL; empty means SQLite under data_dir */
@@ -68,10 +80,7 @@ export interface Config {
     read_cache_bytes: number;
     ml2: Ml2Config;
     quotas: QuotaConfig;
-    agents: {
-      /** change log entries kept for agents to catch up from; one further behind fetches its state again */
-      change_log_keep: number;
-    };
+    agents: AgentsConfig;
   };
 }
 
@@ -98,7 +107,7 @@ export function defaultConfig(): Config {
       ml2: {
         type_drivers: ['local', 'flat', 'vlan', 'vxlan', 'gre'],
         tenant_network_types: ['vxlan'],
-        mechanism_drivers: ['logger'],
+        mechanism_drivers: ['logger', 'linuxbridge'],
         flat_networks: ['*'],
         network_vlan_ranges: ['physnet1:100:199'],
         vni_ranges: ['1:1000'],
@@ -119,6 +128,9 @@ export function defaultConfig(): Config {
       },
       agents: {
         change_log_keep: 100_000,
+        agent_down_time: 75,
+        dhcp_agents_per_network: 1,
+        allow_automatic_dhcp_failover: true,
       },
     },
   };

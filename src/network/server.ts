@@ -19,10 +19,12 @@ import { Ml2Plugin } from './ml2/plugin.js';
 import { registerQuotas } from './quota/api.js';
 import { registerAvailabilityZones } from './api/availability-zones.js';
 import { registerChangesApi } from './agents/changes-api.js';
+import { registerAgents, type AgentsService } from './agents/setup.js';
 
 export interface NetworkServer {
   app: FastifyInstance;
   plugin: Ml2Plugin;
+  agents: AgentsService;
 }
 
 /** Deeper than any attribute goes; deep enough nesting would overflow the stack when serialized. */
@@ -62,7 +64,7 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
 
   app.setNotFoundHandler(async (req, reply) => {
     if (req.url.startsWith('/v2.0')) await authenticated(req);
-    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules|availability_zones|quotas)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
+    const known = /^\/v2\.0\/(networks|subnets|ports|rbac-policies|security-groups|security-group-rules|availability_zones|quotas|agents)(\/[^/]+(\/tags(\/[^/]+)?)?)?\/?(\?.*)?$/.test(req.url);
     const e = known ? Errors.methodNotAllowed() : Errors.notFoundPath();
     return reply.code(e.status).send({ NeutronError: { type: e.type, message: e.message, detail: e.detail } });
   });
@@ -108,7 +110,8 @@ export async function createNetworkServer(cfg: Config, database: Database, log: 
   registerQuotas(app, plugin.ctx, auth);
   registerAvailabilityZones(app, plugin.availabilityZones, auth);
   await registerChangesApi(app, plugin.ctx, cfg, log, auth);
-  return { app, plugin };
+  const agents = registerAgents(app, plugin, auth);
+  return { app, plugin, agents };
 }
 
 function bind(svc: ResourceService): ResourceService {

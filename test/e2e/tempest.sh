@@ -16,7 +16,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-REGEX='^neutron_tempest_plugin\.api\.(test_networks|test_subnets|test_ports|test_routers)\b|^tempest\.api\.network\.(test_networks|test_ports|admin\.test_quotas)\b'
+REGEX='^neutron_tempest_plugin\.api\.(test_networks|test_subnets|test_ports|test_routers|admin\.test_agent_management|admin\.test_dhcp_agent_scheduler)\b|^tempest\.api\.network\.(test_networks|test_ports|admin\.test_quotas|admin\.test_dhcp_agent_scheduler)\b'
 CONCURRENCY=2
 OUT=""
 INSTALL=1
@@ -56,8 +56,10 @@ done
 # --- temp dirs, cleanup -----------------------------------------------------
 TMP=$(mktemp -d /tmp/cloudlet-tempest.XXXXXX)
 CLOUDLET_PID=""
+HEARTBEAT_PID=""
 cleanup() {
   local rc=$?
+  if [ -n "$HEARTBEAT_PID" ]; then kill "$HEARTBEAT_PID" 2>/dev/null || true; fi
   if [ -n "$CLOUDLET_PID" ] && kill -0 "$CLOUDLET_PID" 2>/dev/null; then
     kill -TERM "$CLOUDLET_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$CLOUDLET_PID" 2>/dev/null || break; sleep 0.1; done
@@ -154,6 +156,26 @@ os subnet create -f value -c id --network "$PUBLIC_NETWORK_ID" --subnet-range 17
 
 # --- tempest.conf -------------------------------------------------------------
 TOKEN=$(os token issue -f value -c id)
+
+# --- agents ---------------------------------------------------------------------
+# The agent tests need agents: an L2 and a DHCP agent for this host report through the
+# agent API (as `cloudlet agent` does) every 30 s while tempest runs, so they stay alive
+# (agent_down_time 75 s) and the DHCP agent is scheduled the tests' networks. They wire
+# nothing: the API tests only read and move their records.
+AGENT_HOST="tempest-$(hostname -s)"
+report_agents() {
+  local start=$1
+  curl -fsS -o /dev/null -H "X-Auth-Token: $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"host\":\"$AGENT_HOST\",\"agent_type\":\"Linux bridge agent\",\"binary\":\"neutron-linuxbridge-agent\",\"topic\":\"N/A\",\"start_flag\":$start,\"configurations\":{\"tunneling_ip\":\"127.0.0.1\",\"tunnel_types\":[\"vxlan\"],\"interface_mappings\":{},\"bridge_mappings\":{},\"l2_population\":true,\"devices\":0}}" \
+    "http://127.0.0.1:$NETWORK_PORT/agent-api/v1/report" &&
+  curl -fsS -o /dev/null -H "X-Auth-Token: $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"host\":\"$AGENT_HOST\",\"agent_type\":\"DHCP agent\",\"binary\":\"neutron-dhcp-agent\",\"topic\":\"dhcp_agent\",\"start_flag\":$start,\"configurations\":{\"dhcp_driver\":\"dnsmasq\",\"networks\":0,\"subnets\":0,\"ports\":0}}" \
+    "http://127.0.0.1:$NETWORK_PORT/agent-api/v1/report"
+}
+report_agents true || die "POST /agent-api/v1/report"
+( while sleep 30; do report_agents false || true; done ) >/dev/null 2>&1 &
+HEARTBEAT_PID=$!
+log "agents for host $AGENT_HOST reporting"
 API_EXTENSIONS=$(curl -fsS -H "X-Auth-Token: $TOKEN" "http://127.0.0.1:$NETWORK_PORT/v2.0/extensions" \
   | jq -r '[.extensions[].alias] | sort | join(",")') || die "GET /v2.0/extensions"
 [ -n "$API_EXTENSIONS" ] || die "GET /v2.0/extensions listed nothing"

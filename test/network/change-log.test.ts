@@ -7,6 +7,9 @@ import { sql } from 'kysely';
 import type { Change } from '../../src/agent/protocol.js';
 import { backends } from '../support/backends.js';
 import { startNetwork, type RunningNetwork } from '../support/network-server.js';
+import { registerTestFailDriver } from '../support/test-fail-driver.js';
+
+registerTestFailDriver();
 
 type Entry = [Change['resource'], Change['op'], string, string[]?, string[]?];
 

@@ -20,6 +20,8 @@ const RESOURCES: Record<string, string[]> = {
   quota_details: ['/v2.0/quotas/project-a/details.json'],
   'auto-allocated-topology': ['/v2.0/auto-allocated-topology/project-a'],
   agent: ['/v2.0/agents'],
+  // any network id: Neutron lists the agents of an unknown network as none
+  dhcp_agent_scheduler: ['/v2.0/networks/00000000-0000-0000-0000-000000000000/dhcp-agents'],
   router: ['/v2.0/routers', '/v2.0/floatingips'],
   subnet_allocation: ['/v2.0/subnetpools'],
   'address-scope': ['/v2.0/address-scopes'],
@@ -38,6 +40,7 @@ const ATTRIBUTES_ONLY = new Set([
   'standard-attr-description', 'standard-attr-revisions', 'standard-attr-timestamp', 'standard-attr-tag', 'tag-ext', 'project-id',
   'pagination', 'sorting', 'filter-validation', 'ip-substring-filtering', 'network_availability_zone', 'subnet-service-types',
   'stateful-security-group', 'empty-string-filtering', 'quota-check-limit', 'quota-check-limit-default',
+  'agent-resources-synced',
 ]);
 
 for (const backend of backends()) {

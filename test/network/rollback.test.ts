@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../support/backends.js';
 import { startNetwork } from '../support/network-server.js';
+import { registerTestFailDriver } from '../support/test-fail-driver.js';
 import { dbState } from './db-counts.js';
+
+registerTestFailDriver();
 
 for (const backend of backends()) {
   test(`failed mechanism drivers leave nothing behind on ${backend.name}`, async () => {

@@ -9,6 +9,7 @@ import { up0008 } from '../../identity/db/credentials-migration.js';
 import { up0009 } from '../../identity/db/extras-migration.js';
 import { up0010 } from '../../network/quota/migration.js';
 import { up0011 } from '../../network/agents/change-log-migration.js';
+import { up0012 } from '../../network/agents/migration.js';
 
 // Migrations are frozen once released: add a new one, never edit an old one.
 // Types are chosen to mean the same on SQLite and PostgreSQL.
@@ -176,4 +177,5 @@ export const migrations: Record<string, Migration> = {
   '0009_identity_extras': { up: up0009 },
   '0010_network_quotas': { up: up0010 },
   '0011_network_change_log': { up: up0011 },
+  '0012_network_agents': { up: up0012 },
 };

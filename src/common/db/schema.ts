@@ -3,6 +3,7 @@ import type { NetworkRbacSchema } from '../../network/db/rbac-schema.js';
 import type { SecurityGroupExtraColumns, SecurityGroupSchema } from '../../network/db/security-group-schema.js';
 import type { QuotaSchema } from '../../network/quota/schema.js';
 import type { ChangeLogSchema } from '../../network/agents/change-log-schema.js';
+import type { AgentSchema } from '../../network/agents/schema.js';
 /** Row types of every table; booleans are stored as 0/1 on both dialects, lists and maps as JSON text. */
 
 export interface NetworkRow {
@@ -125,7 +126,7 @@ export interface PortSecurityGroupRow {
   security_group_id: string;
 }
 
-export interface Schema extends IdentitySchema, NetworkRbacSchema, SecurityGroupSchema, QuotaSchema, ChangeLogSchema {
+export interface Schema extends IdentitySchema, NetworkRbacSchema, SecurityGroupSchema, QuotaSchema, ChangeLogSchema, AgentSchema {
   networks: NetworkRow;
   network_segments: SegmentRow;
   segment_allocations: SegmentAllocationRow;

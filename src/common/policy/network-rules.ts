@@ -172,6 +172,17 @@ export const networkRules: Rules = {
   get_quota: anyOf(ADMIN, allOf(hasRole('manager'), ownsTarget)),
   update_quota: ADMIN,
   delete_quota: ADMIN,
+
+  // --- agent.py (agents and the DHCP scheduler's dhcp-networks / dhcp-agents)
+  get_agent: ADMIN,
+  update_agent: ADMIN,
+  delete_agent: ADMIN,
+  'create_dhcp-network': ADMIN,
+  'get_dhcp-networks': ADMIN,
+  'delete_dhcp-network': ADMIN,
+  'get_dhcp-agents': ADMIN,
+  // cloudlet's agent endpoints (Neutron's agents speak RPC, behind no policy): the agents' service user, or an admin
+  agent_api: ADMIN_OR_SERVICE,
 };
 
 /**

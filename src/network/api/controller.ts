@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
+import { Errors } from './errors.js';
 import type { ReadCache } from './read-cache.js';
 import { fieldsOf, paginationLinks, parseListQuery, type ListQuery } from './query.js';
 import { authorizeCreate, authorizeDelete, authorizeProject, authorizeShow, authorizeUpdate, hiddenAttributes } from './policy.js';
@@ -37,6 +38,8 @@ export interface ControllerDeps {
   cache?: ReadCache;
   /** filters served by the plugin beyond the declared scalar ones */
   extraFilters?: ReadonlySet<string>;
+  /** made elsewhere, not through the API (agents, by their reports): POST answers 405 */
+  noCreate?: boolean;
 }
 
 export function searchOf(req: FastifyRequest): URLSearchParams {
@@ -57,6 +60,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
 
   app.post(base, async (req, reply: FastifyReply) => {
     const who = await caller(req);
+    if (deps.noCreate) throw Errors.methodNotAllowed();
     const body = req.body as unknown;
     const bulk = typeof body === 'object' && body !== null && def.plural in body;
     const raw = unwrapBody(def, body, true);

@@ -37,5 +37,8 @@ export const extensions: Extension[] = [
   { alias: 'quota_details', name: 'Quota details management support', description: 'Expose functions for quotas usage statistics per project' },
   { alias: 'quota-check-limit', name: 'Quota engine limit check', description: 'Support for checking the resource usage before applying a new quota limit' },
   { alias: 'quota-check-limit-default', name: 'Quota engine limit check by default', description: 'By default, the Neutron quota engine checks the resource usage before applying a new quota limit' },
+  { alias: 'agent', name: 'agent', description: 'The agent management extension.' },
+  { alias: 'agent-resources-synced', name: 'Agent\'s Resource View Synced to Placement', description: 'Stores success/failure of last sync to Placement' },
+  { alias: 'dhcp_agent_scheduler', name: 'DHCP Agent Scheduler', description: 'Schedule networks among dhcp agents' },
   { alias: 'empty-string-filtering', name: 'Empty String Filtering Extension', description: 'Allow filtering by attributes with empty string value' },
 ];

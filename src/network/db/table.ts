@@ -24,7 +24,7 @@ export function fromRow(def: ResourceDef, row: Row): Body {
   for (const { name, col, kind } of compiled(def).columns) {
     const v = row[col];
     if (v === undefined) continue;
-    obj[name] = kind === 'boolean' ? Boolean(v) : (kind === 'list' || kind === 'dict') && typeof v === 'string' ? JSON.parse(v) : v;
+    obj[name] = kind === 'boolean' ? (v === null ? null : Boolean(v)) : (kind === 'list' || kind === 'dict') && typeof v === 'string' ? JSON.parse(v) : v;
   }
   if ('tenant_id' in def.attributes) obj.tenant_id = obj.project_id;
   return obj;

@@ -3,7 +3,7 @@ import type { Logger } from '../../common/logging.js';
 import type { Tx } from '../../common/db/index.js';
 import { Errors, NeutronError } from '../api/errors.js';
 import { mechanismDrivers, typeDrivers } from './drivers/registry.js';
-import type { DriverContext, HookName, MechanismDriver, Segment, TypeDriver } from './types.js';
+import type { BindingContext, DriverContext, HookName, MechanismDriver, Segment, TypeDriver } from './types.js';
 
 /** Loads type drivers by name and turns provider attributes or tenant requests into segments. */
 export class TypeManager {
@@ -64,6 +64,22 @@ export class MechanismManager {
 
   async initialize(): Promise<void> {
     for (const d of this.drivers) await d.initialize?.();
+  }
+
+  /** ML2's _bind_port_level: asks the drivers in order until one binds; a driver that fails is logged and passed over. */
+  async bindPort(ctx: BindingContext): Promise<boolean> {
+    let bound = false;
+    const binding: BindingContext = { ...ctx, setBinding: (seg, vifType, details) => { bound = true; ctx.setBinding(seg, vifType, details); } };
+    for (const d of this.drivers) {
+      if (!d.bind_port) continue;
+      try {
+        await d.bind_port(binding);
+      } catch (err) {
+        this.log.error({ driver: d.name, port: ctx.current.id, err: (err as Error).message }, 'mechanism driver failed in bind_port');
+      }
+      if (bound) return true;
+    }
+    return false;
   }
 
   /**

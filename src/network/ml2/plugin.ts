@@ -22,11 +22,12 @@ export class Ml2Plugin {
   readonly securityGroups: SecurityGroups;
   readonly securityGroupRules: SecurityGroupRules;
   readonly tags: Tags;
-  readonly availabilityZones = new AvailabilityZones();
+  readonly availabilityZones: AvailabilityZones;
 
   constructor(database: Database, cfg: Config, log: Logger) {
     this.callbacks = new CallbackRegistry((err, p) => log.error({ resource: p.resource, event: p.event, err: (err as Error).message }, 'callback failed'));
     this.ctx = new PluginContext(database, cfg, log, this.callbacks);
+    this.availabilityZones = new AvailabilityZones(database.db);
     this.networks = new Networks(this.ctx, this.availabilityZones);
     this.subnets = new Subnets(this.ctx, this.networks);
     this.ports = new Ports(this.ctx, this.networks);

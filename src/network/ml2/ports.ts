@@ -14,6 +14,7 @@ import { readsOwnProject } from './rbac.js';
 import { networkRelated } from './subnets.js';
 import { PortAddresses, type FixedIpSpec } from './port-addresses.js';
 import { SecurityGroupBindings } from './security-group-bindings.js';
+import { bindPort, needsRebind } from './binding.js';
 
 type Body = Record<string, unknown>;
 
@@ -45,8 +46,6 @@ const securityGroupsFilter: ComputedFilter = (eb, values) =>
 
 export const portFilters: Record<string, ComputedFilter> = { fixed_ips: fixedIpsFilter, security_groups: securityGroupsFilter };
 
-const vifType = (hostId: unknown): string => (hostId ? 'binding_failed' : 'unbound');
-
 export class Ports {
   readonly ops: Ops = { resource: 'port', load: loadPorts };
   private addresses: PortAddresses;
@@ -71,9 +70,10 @@ export class Ports {
       await lockNetwork(this.ctx, tx, networkId, 'share');
       const mac = await this.chooseMac(tx, networkId, item.mac_address as string | null);
       const t = now();
+      // DOWN until the agent that wires it reports it up (POST /agent-api/v1/devices)
       const row = toRow(portDef, {
         ...item, id, mac_address: mac, status: 'DOWN', revision_number: 1, created_at: t, updated_at: t,
-        'binding:vif_type': vifType(item['binding:host_id']), 'binding:vif_details': {},
+        ...(await bindPort(this.ctx, tx, { ...item, id })),
       });
       await tx.insertInto('ports').values(row as never).execute();
       await this.sgs.bind(tx, id, item, item.project_id as string, caller.isAdmin);
@@ -149,7 +149,11 @@ export class Ports {
       if ('security_groups' in changes || 'port_security_enabled' in changes) {
         await this.sgs.rebind(tx, id, { ...original, ...changes }, original.project_id as string, 'security_groups' in changes, caller.isAdmin);
       }
-      if ('binding:host_id' in changes) set['binding:vif_type'] = vifType(changes['binding:host_id']);
+      if (needsRebind(original, changes)) {
+        Object.assign(set, await bindPort(this.ctx, tx, { ...original, ...changes }));
+        // wired on another host, or not at all, until its agent says otherwise
+        if ((changes['binding:host_id'] ?? original['binding:host_id']) !== original['binding:host_id']) set.status = 'DOWN';
+      }
       delete set.fixed_ips;
       delete set.security_groups;
       const row = toRow(portDef, set);

@@ -36,10 +36,33 @@ export interface DriverContext {
 
 type Hook = (ctx: DriverContext) => Promise<void> | void;
 
+/** An agent on the port's host, as ML2's PortContext.host_agents gives it. */
+export interface HostAgent {
+  id: string;
+  agent_type: string;
+  host: string;
+  alive: boolean;
+  admin_state_up: boolean;
+  configurations: Record<string, unknown>;
+}
+
+/** What bind_port is given (ML2's PortContext for binding): the port, its network's segments, the host's agents. */
+export interface BindingContext {
+  /** the port being bound, binding:host_id and binding:vnic_type included */
+  current: Record<string, unknown>;
+  host: string;
+  segments: Segment[];
+  hostAgents(agentType: string): Promise<HostAgent[]>;
+  /** ML2's set_binding: the driver that calls it binds the port, and the drivers after it are not asked */
+  setBinding(segment: Segment, vifType: string, vifDetails: Record<string, unknown>): void;
+}
+
 /** ML2 mechanism driver: any subset of the twelve hooks. Precommit runs inside the transaction, postcommit after it. */
 export interface MechanismDriver {
   readonly name: string;
   initialize?(): Promise<void> | void;
+  /** binds the port when it can (calls setBinding), else returns and the next driver is asked */
+  bind_port?(ctx: BindingContext): Promise<void> | void;
   create_network_precommit?: Hook;
   create_network_postcommit?: Hook;
   update_network_precommit?: Hook;
@@ -60,7 +83,7 @@ export interface MechanismDriver {
   delete_port_postcommit?: Hook;
 }
 
-export type HookName = Exclude<keyof MechanismDriver, 'name' | 'initialize'>;
+export type HookName = Exclude<keyof MechanismDriver, 'name' | 'initialize' | 'bind_port'>;
 
 export interface MechanismDriverFactory {
   (deps: { log: Logger }): MechanismDriver;

@@ -4,7 +4,7 @@ import { flatTypeDriver } from './type/flat.js';
 import { vlanTypeDriver } from './type/vlan.js';
 import { greTypeDriver, vxlanTypeDriver } from './type/tunnel.js';
 import { loggerMechanismDriver } from './mech/logger.js';
-import { testFailMechanismDriver } from './mech/test-fail.js';
+import { linuxbridgeMechanismDriver } from './mech/linuxbridge.js';
 
 /** Drivers by the names used in configuration (Neutron's entry points). */
 export const typeDrivers: Record<string, TypeDriverFactory> = {
@@ -17,5 +17,5 @@ export const typeDrivers: Record<string, TypeDriverFactory> = {
 
 export const mechanismDrivers: Record<string, MechanismDriverFactory> = {
   logger: loggerMechanismDriver,
-  test_fail: testFailMechanismDriver,
+  linuxbridge: linuxbridgeMechanismDriver,
 };

@@ -1,4 +1,5 @@
-import type { DriverContext, HookName, MechanismDriver, MechanismDriverFactory } from '../../types.js';
+import { mechanismDrivers } from '../../src/network/ml2/drivers/registry.js';
+import type { DriverContext, HookName, MechanismDriver, MechanismDriverFactory } from '../../src/network/ml2/types.js';
 
 /**
  * A driver that fails on demand, for tests and fault drills: it fails every
@@ -24,3 +25,8 @@ export const testFailMechanismDriver: MechanismDriverFactory = () => {
   }
   return driver as unknown as MechanismDriver;
 };
+
+/** Makes `test_fail` a mechanism driver name the configuration may use (tests only: no production code registers it). */
+export function registerTestFailDriver(): void {
+  mechanismDrivers.test_fail = testFailMechanismDriver;
+}
