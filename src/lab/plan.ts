@@ -101,5 +101,3 @@ export function topologySteps(t: LabTopology): LabStep[] {
 export function teardownSteps(made: readonly LabStep[]): LabStep[] {
   return made.filter((s) => s.kind === 'netns').reverse();
 }
-
-export const hostByName = (t: LabTopology, name: string): LabHost | undefined => t.hosts.find((h) => h.name === name);
