@@ -36,15 +36,15 @@ export const reachable = (host: string): string => (host === '0.0.0.0' ? '127.0.
  * one machine 127.0.0.1, where VXLAN networks get their bridge and device although no
  * other host shares them.
  */
-export async function startLocalAgents(cfg: Config, host: string, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
+export async function startLocalAgents(cfg: Config, { host, stateDir }: { host: string; stateDir?: string }, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
   const { agentConfigFrom } = await import('../agent/config.js');
   const { missingFor, startAgent } = await import('../agent/agents.js');
   const { AgentClient } = await import('../agent/client.js');
   const { KeystoneSession } = await import('../common/keystone-session.js');
   const { AGENT_USER, agentPasswordFile, readAgentPassword, SERVICE_PROJECT } = await import('../identity/service-user.js');
-  const { join } = await import('node:path');
   const agentCfg = agentConfigFrom(undefined, 'cloudlet up');
-  agentCfg.stateDir = join(cfg.data_dir, 'agents');
+  // default: outside the data directory (0700, secrets), where dnsmasq can read as nobody
+  agentCfg.stateDir = stateDir;
   const networkHost = reachable(cfg.network.host);
   agentCfg.l2.localIp = isIP(networkHost) && networkHost !== '::1' ? networkHost : '127.0.0.1';
   const identityUrl = listenUrl(urls.identity, reachable(cfg.identity.host));
