@@ -45,6 +45,9 @@ export async function startLocalAgents(cfg: Config, { host, stateDir }: { host: 
   const agentCfg = agentConfigFrom(undefined, 'cloudlet up');
   // default: outside the data directory (0700, secrets), where dnsmasq can read as nobody
   agentCfg.stateDir = stateDir;
+  // heartbeats at least twice within the server's agent_down_time, as Neutron advises: a
+  // shorter agent_down_time in cloudlet.yaml must not make up's own agents flap dead
+  agentCfg.reportInterval = Math.min(agentCfg.reportInterval, Math.max(1, Math.floor(cfg.network.agents.agent_down_time / 2)));
   const networkHost = reachable(cfg.network.host);
   agentCfg.l2.localIp = isIP(networkHost) && networkHost !== '::1' ? networkHost : '127.0.0.1';
   const identityUrl = listenUrl(urls.identity, reachable(cfg.identity.host));
