@@ -4,6 +4,7 @@
 // HTTP like any agent. Where the host cannot run one (not root, no ip, no
 // dnsmasq), one line says what was skipped and why.
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import type { AgentRuntime } from '../agent/run.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
@@ -44,7 +45,7 @@ export async function startLocalAgents(cfg: Config, { host, stateDir }: { host: 
   const { AGENT_USER, agentPasswordFile, readAgentPassword, SERVICE_PROJECT } = await import('../identity/service-user.js');
   const agentCfg = agentConfigFrom(undefined, 'cloudlet up');
   // default: outside the data directory (0700, secrets), where dnsmasq can read as nobody
-  agentCfg.stateDir = stateDir;
+  agentCfg.stateDir = stateDir === undefined ? undefined : resolve(stateDir);
   // heartbeats at least twice within the server's agent_down_time, as Neutron advises: a
   // shorter agent_down_time in cloudlet.yaml must not make up's own agents flap dead
   agentCfg.reportInterval = Math.min(agentCfg.reportInterval, Math.max(1, Math.floor(cfg.network.agents.agent_down_time / 2)));
