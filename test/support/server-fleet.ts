@@ -5,7 +5,7 @@
 // `cloudlet lab` does). Everything it makes is listed and removed by cleanup().
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +141,12 @@ export class Fleet {
     s.proc = await this.spawn(this.controller, args, s.name === 'identity' ? /identity API listening/ : /network API listening/);
   }
 
+  /** stops one process spawn() started */
+  async stop(p: Served): Promise<void> {
+    await p.stop();
+    this.procs.delete(p);
+  }
+
   /** kill -9 */
   async kill(s: FleetServer | FleetAgent): Promise<void> {
     const p = s.proc;
@@ -150,6 +156,24 @@ export class Fleet {
     if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await gone;
     this.procs.delete(p);
+  }
+
+  /**
+   * SIGKILL to an agent and, at the same moment, to every process it started (an `ip -batch`
+   * at work): what systemd's stop of a service's control group does, or the machine losing power.
+   */
+  async killTree(a: FleetAgent): Promise<void> {
+    const p = a.proc;
+    if (!p?.child.pid) return;
+    const pids = [p.child.pid, ...descendants(p.child.pid)];
+    for (const pid of pids.reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // ended by itself meanwhile
+      }
+    }
+    await this.kill(a);
   }
 
   /** an L2 agent of a compute host, its config listing `servers` in that order */
@@ -176,8 +200,8 @@ export class Fleet {
     a.proc = await this.spawn(a.host, ['agent', 'l2', '--host', a.host.name, '--config', a.config, '--log-format', 'json'], /agent started/);
   }
 
-  /** `cloudlet ARGS` in a host's network namespace, once its output matches `ready` */
-  private async spawn(h: LabHost, args: string[], ready: RegExp): Promise<Served> {
+  /** `cloudlet ARGS` in a host's network namespace, once its output matches `ready`; stopped by cleanup() */
+  async spawn(h: LabHost, args: string[], ready: RegExp): Promise<Served> {
     const p = await serve(args, this.env, { prefix: ['nsenter', `--net=${netnsPath(h.netns)}`], ready });
     this.procs.add(p);
     return p;
@@ -190,10 +214,34 @@ export class Fleet {
 
   /** every process, forwarder, namespace, file and the database; never throws */
   async cleanup(): Promise<void> {
+    if (process.env.FLEET_LOGS) for (const p of this.procs) writeFileSync(join(process.env.FLEET_LOGS, `${p.child.pid}.log`), p.out());
     for (const p of [...this.procs].reverse()) await p.stop().catch(() => undefined);
     for (const f of this.forwarders) f.close();
     for (const step of teardownSteps(this.made)) if (step.kind === 'netns') await deleteNetns(this.runner, step.name).catch(() => undefined);
     await this.fresh?.cleanup().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** the pids below `pid` (children, their children …), from /proc */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number[]>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // the fields after the command name, which is in parentheses and may hold anything
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(ppid, [...(parent.get(ppid) ?? []), Number(e)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  for (let todo = [pid]; todo.length; ) {
+    const kids = todo.flatMap((p) => parent.get(p) ?? []);
+    out.push(...kids);
+    todo = kids;
+  }
+  return out;
 }
