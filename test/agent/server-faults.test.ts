@@ -4,6 +4,7 @@
 //   running and its links stay; once the server is back, its heartbeat says unhealthy (with
 //   the error) in GET /v2.0/agents/{id} (`openstack network agent show`) until the sync
 //   loop is in step again; what changed meanwhile is applied, nothing is made again.
+// - Its server frozen (SIGSTOP): it goes on with the next server of its list after the timeouts.
 // - kill -9 of the agent while it makes links: the restarted agent converges, and no
 //   half-made link (a temporary name) is left.
 import assert from 'node:assert/strict';
@@ -45,9 +46,9 @@ test('faults with real processes: a server answering garbage, then back; kill -9
     await fleet.start(postgres!);
     const [s1, s2] = [await fleet.addNetworkServer(), await fleet.addNetworkServer()];
     const [h1, h2] = fleet.computes as [typeof fleet.computes[0], typeof fleet.computes[0]];
-    // h1 follows s1 only; h2 follows s2; the test talks to s2
+    // h1 follows s1 only; h2 follows s2, then s1; the test talks to s2 (to s1 while s2 is frozen)
     const a1 = await fleet.addAgent(h1, [s1], { reportInterval: 1 });
-    await fleet.addAgent(h2, [s2], { reportInterval: 1 });
+    const a2 = await fleet.addAgent(h2, [s2, s1], { reportInterval: 1 });
     const auth = { 'X-Auth-Token': await adminToken(fleet.identity) };
     const hosts = [h1.name, h2.name];
     const agentOf = async (host: string) => {
@@ -88,9 +89,9 @@ test('faults with real processes: a server answering garbage, then back; kill -9
       await fleet.startServer(s1);
       const states: Array<{ healthy?: boolean; sync_error?: string | null }> = [];
       for (const end = Date.now() + 60_000; ; await sleep(150)) {
-        const c = (await agentOf(h1.name))!.configurations;
-        if (states.length === 0 || JSON.stringify(states.at(-1)) !== JSON.stringify(c)) states.push({ healthy: c.healthy, sync_error: c.sync_error });
-        if (c.healthy === true && states.some((s) => s.healthy === false)) break;
+        const { healthy, sync_error } = (await agentOf(h1.name))!.configurations;
+        if (states.length === 0 || JSON.stringify(states.at(-1)) !== JSON.stringify({ healthy, sync_error })) states.push({ healthy, sync_error });
+        if (healthy === true && states.some((s) => s.healthy === false)) break;
         assert.ok(Date.now() < end, `never healthy again after unhealthy: ${JSON.stringify(states)}`);
       }
       const sick = states.find((s) => s.healthy === false)!;
@@ -103,6 +104,25 @@ test('faults with real processes: a server answering garbage, then back; kill -9
       const after = await linksOf(h1.netns);
       const ids = (links: Link[]) => links.filter((l) => l.kind === 'bridge' || l.kind === 'vxlan').map((l) => `${l.name}#${l.ifindex}`).sort();
       assert.deepEqual(ids(after), ids(before), 'the bridge and VXLAN device are the same links (not made again)');
+    });
+
+    await t.test('a server that stops answering (SIGSTOP: connections open, nothing said): its agent goes on with the other one after the timeouts', async () => {
+      const pid = s2.proc!.child.pid!;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const started = Date.now();
+        await created(s1, '/v2.0/ports', { port: { network_id: net, 'binding:host_id': h1.name } }, auth);
+        await created(s1, '/v2.0/ports', { port: { network_id: net, 'binding:host_id': h2.name } }, auth);
+        // the long poll's 30 s and the request timeout's 30 s at most, then the next server
+        await converged(fleet, s1, auth, hosts, 120_000);
+        t.diagnostic(`h2 in step through s1 ${((Date.now() - started) / 1000).toFixed(1)} s after s2 froze`);
+        assert.equal(a2.proc?.child.exitCode, null, 'the agent runs on');
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      // s2 answering again (late answers to requests long given up) changes nothing
+      await created(s2, '/v2.0/ports', { port: { network_id: net, 'binding:host_id': h2.name } }, auth);
+      await converged(fleet, s2, auth, hosts, 60_000);
     });
 
     await t.test('kill -9 of the agent (and its ip -batch) while it makes links: the restarted agent converges, no half-made link is left', async () => {

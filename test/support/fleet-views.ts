@@ -68,11 +68,16 @@ const sortView = (v: HostView): HostView => ({ bridges: v.bridges.sort(), vxlans
 export async function kernelView(netns: string): Promise<HostView> {
   const runner = new NetnsRunner(new ExecRunner(), netns);
   const links = await listLinks(runner);
-  const vxlans = links.filter((l) => l.kind === 'vxlan').map((l) => l.name);
+  const vxlans = links.filter((l) => l.kind === 'vxlan' && /^vxlan-\d+$/.test(l.name)).map((l) => l.name);
   const view: HostView = { bridges: links.filter((l) => l.kind === 'bridge' && l.name.startsWith('brq')).map((l) => l.name), vxlans, fdb: [], neigh: [] };
   for (const dev of vxlans) {
-    for (const e of await listFdb(runner, dev)) if (e.dst !== null) view.fdb.push(`${dev} ${e.mac} ${e.dst}`);
-    for (const n of await listNeigh(runner, { dev, permanentOnly: true })) view.neigh.push(`${dev} ${n.ip} ${n.mac}`);
+    try {
+      for (const e of await listFdb(runner, dev)) if (e.dst !== null) view.fdb.push(`${dev} ${e.mac} ${e.dst}`);
+      for (const n of await listNeigh(runner, { dev, permanentOnly: true })) view.neigh.push(`${dev} ${n.ip} ${n.mac}`);
+    } catch (err) {
+      // an agent at work may delete it between the two reads: a view that matches nothing
+      view.fdb.push(`${dev} unreadable: ${(err as Error).message}`);
+    }
   }
   return sortView(view);
 }

@@ -215,7 +215,11 @@ export class Fleet {
   /** every process, forwarder, namespace, file and the database; never throws */
   async cleanup(): Promise<void> {
     if (process.env.FLEET_LOGS) for (const p of this.procs) writeFileSync(join(process.env.FLEET_LOGS, `${p.child.pid}.log`), p.out());
-    for (const p of [...this.procs].reverse()) await p.stop().catch(() => undefined);
+    for (const p of [...this.procs].reverse()) {
+      // one a test froze (SIGSTOP) would see SIGINT only once continued
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGCONT');
+      await p.stop().catch(() => undefined);
+    }
     for (const f of this.forwarders) f.close();
     for (const step of teardownSteps(this.made)) if (step.kind === 'netns') await deleteNetns(this.runner, step.name).catch(() => undefined);
     await this.fresh?.cleanup().catch(() => undefined);
