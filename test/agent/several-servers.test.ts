@@ -29,7 +29,7 @@ async function through(servers: FleetServer[], method: string, path: string, bod
 test('several servers: two network servers on one PostgreSQL, agents following either, a burst of port changes through both with one server killed -9 in the middle: every host converges', {
   skip: postgres ? false : 'needs PostgreSQL: set CLOUDLET_TEST_DATABASE_URL (mandatory in CI)',
   timeout: 600_000,
-}, async () => {
+}, async (t) => {
   const fleet = new Fleet(3);
   try {
     requireFleetTools();
@@ -93,11 +93,14 @@ test('several servers: two network servers on one PostgreSQL, agents following e
         await ops[i]!();
       }
     };
+    const burstStart = Date.now();
     await Promise.all(Array.from({ length: 8 }, worker));
     assert.ok(killed);
+    const burstEnd = Date.now();
 
     // h2 and h3 get everything from s2 alone, while s1 is down
     await converged(fleet, s2, auth, [h2.name, h3.name], 60_000);
+    t.diagnostic(`burst of 100 ports: ${((burstEnd - burstStart) / 1000).toFixed(1)} s; h2 and h3 in step ${((Date.now() - burstEnd) / 1000).toFixed(1)} s after it`);
     // a few more changes while s1 is away: h1 must get them after its return too
     for (let i = 0; i < 6; i++) {
       const r = await s2.call('POST', '/v2.0/ports', { port: { network_id: networks[i % 3], 'binding:host_id': hosts[i % 3] } }, auth);
@@ -107,7 +110,9 @@ test('several servers: two network servers on one PostgreSQL, agents following e
     for (const id of doomed) assert.equal((await s2.call('DELETE', `/v2.0/ports/${id}`, undefined, auth)).status, 204);
 
     await fleet.startServer(s1);
+    const back = Date.now();
     const final = await converged(fleet, s1, auth, hosts, 90_000);
+    t.diagnostic(`h1 (s1 only) in step ${((Date.now() - back) / 1000).toFixed(1)} s after s1 returned`);
     for (const h of hosts) assert.ok(final.get(h)!.fdb.length > 0 && final.get(h)!.bridges.length === 3, `${h} serves the three networks with remote entries: ${JSON.stringify(final.get(h))}`);
 
     // every agent says it is healthy again (its heartbeat, through whichever server it follows)

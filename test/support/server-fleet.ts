@@ -70,7 +70,7 @@ export class Fleet {
     return this.topology.hosts.slice(1);
   }
 
-  /** the namespaces, on one database: the identity service's and the controller's forwarder */
+  /** the namespaces, a fresh database of `backend` and the identity service on it, in the controller */
   async start(backend: Backend): Promise<void> {
     for (const step of topologySteps(this.topology)) {
       this.made.push(step);
@@ -212,7 +212,7 @@ export class Fleet {
     return p ? p.out().trimEnd().split('\n').slice(-lines).join('\n') : '(not running)';
   }
 
-  /** every process, forwarder, namespace, file and the database; never throws */
+  /** every process, forwarder, namespace, file and the database; never throws (FLEET_LOGS=DIR keeps the running processes' output there) */
   async cleanup(): Promise<void> {
     if (process.env.FLEET_LOGS) for (const p of this.procs) writeFileSync(join(process.env.FLEET_LOGS, `${p.child.pid}.log`), p.out());
     for (const p of [...this.procs].reverse()) {
