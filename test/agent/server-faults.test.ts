@@ -30,7 +30,7 @@ async function created(s: FleetServer, path: string, body: unknown, auth: Record
   return r.body;
 }
 
-test('faults with real processes: a server answering garbage, then back; kill -9 of an agent while it makes links', {
+test('faults with real processes: a server answering garbage, then back; a frozen server; kill -9 of an agent while it makes links', {
   skip: postgres ? false : 'needs PostgreSQL: set CLOUDLET_TEST_DATABASE_URL (mandatory in CI)',
   timeout: 600_000,
 }, async (t) => {
