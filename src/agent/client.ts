@@ -28,11 +28,21 @@ const isRevision = (v: unknown): v is number => typeof v === 'number' && Number.
 /** a server that takes a connection and never answers must not hold an agent forever */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-const within = (ms: number, signal?: AbortSignal): AbortSignal => (signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms));
+/**
+ * The caller's signal, aborted after `ms` too; done() when the request ended. Not
+ * AbortSignal.any([signal, AbortSignal.timeout(ms)]): Node 20 may garbage-collect the timeout
+ * signal inside it before it fires (nodejs/node#57736), and a long poll to a server that
+ * stopped answering then waited forever. A timer holding its controller cannot be collected.
+ */
+function within(ms: number, signal?: AbortSignal): { signal: AbortSignal; done(): void } {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException('the request timed out', 'TimeoutError')), ms);
+  return { signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal, done: () => clearTimeout(timer) };
+}
 
 /** a failure another server may not have: unreachable, 5xx, garbage (not a refusal, not 410, not a stop) */
 const worthAnotherServer = (err: unknown): boolean =>
-  !(err instanceof HttpError && err.status < 500) && !(err instanceof AuthFailed) && (err as Error).name !== 'AbortError';
+  !(err instanceof HttpError && err.status >= 400 && err.status < 500) && !(err instanceof AuthFailed) && (err as Error).name !== 'AbortError';
 
 export class AgentClient implements AgentApi {
   private readonly servers: string[];
@@ -52,14 +62,20 @@ export class AgentClient implements AgentApi {
     return this.servers[this.current];
   }
 
-  private async call<T>(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal }, what: string, valid: (v: T) => boolean): Promise<T> {
+  /** `opts.waitMs`: how long the server may take on purpose (a long poll), on top of the request timeout */
+  private async call<T>(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal; waitMs?: number }, what: string, valid: (v: T) => boolean): Promise<T> {
+    const server = this.current;
+    const deadline = within((opts.waitMs ?? 0) + this.timeoutMs, opts.signal);
     try {
-      const v = await this.session.json<T>(method, `${this.server}${AGENT_API}${path}`, { ...opts, signal: opts.signal ?? within(this.timeoutMs) });
+      const v = await this.session.json<T>(method, `${this.servers[server]}${AGENT_API}${path}`, { body: opts.body, signal: deadline.signal });
       if (!valid(v)) throw garbage(what, v);
       return v;
     } catch (err) {
-      if (this.servers.length > 1 && worthAnotherServer(err)) this.current = (this.current + 1) % this.servers.length;
+      // the heartbeat and the sync loop may fail on one server together: it is left once, not twice (back to it)
+      if (this.servers.length > 1 && worthAnotherServer(err) && this.current === server) this.current = (server + 1) % this.servers.length;
       throw err;
+    } finally {
+      deadline.done();
     }
   }
 
@@ -77,7 +93,7 @@ export class AgentClient implements AgentApi {
   async changes(since: number, timeoutSeconds: number, signal?: AbortSignal): Promise<ChangeBatch> {
     const q = new URLSearchParams({ since: String(since), timeout: String(timeoutSeconds) });
     try {
-      return await this.call<ChangeBatch>('GET', `/changes?${q}`, { signal: within(timeoutSeconds * 1000 + this.timeoutMs, signal) }, 'a change batch', (b) =>
+      return await this.call<ChangeBatch>('GET', `/changes?${q}`, { signal, waitMs: timeoutSeconds * 1000 }, 'a change batch', (b) =>
         isObj(b) && isRevision(b.revision) && Array.isArray(b.changes) && b.changes.every((c) => isObj(c) && Array.isArray(c.network_ids) && Array.isArray(c.hosts)));
     } catch (err) {
       if (err instanceof HttpError && err.status === 410) throw new BehindError(isObj(err.body) && isRevision(err.body.oldest) ? err.body.oldest : undefined);

@@ -1,0 +1,251 @@
+// Several hosts on one machine for the multi-server e2e tests: a switch and host namespaces
+// (the lab's topology, src/lab/plan.ts), real `cloudlet` processes started in them with
+// nsenter (identity and network servers in the controller, L2 agents in the compute hosts),
+// and the controller's APIs reached from the test through unix-socket forwarders (as
+// `cloudlet lab` does). Everything it makes is listed and removed by cleanup().
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { applyStep, deleteNetns, netnsPath } from '../../src/host/linux/lab-links.js';
+import { ExecRunner } from '../../src/host/linux/runner.js';
+import { forward } from '../../src/lab/forward.js';
+import { planTopology, teardownSteps, topologySteps, type LabHost, type LabStep, type LabTopology } from '../../src/lab/plan.js';
+import { requireTool, type Backend } from './backends.js';
+import { jsonCaller, type Reply } from './json-call.js';
+import { requireBuiltCli, serve, type Served } from './cli.js';
+
+export const ADMIN_PASSWORD = `fleet-${randomBytes(6).toString('hex')}`;
+const IDENTITY_PORT = 35357;
+
+export function requireFleetTools(): void {
+  assert.equal(process.getuid?.(), 0, 'this test makes network namespaces and runs agents that change links: run it as root (CI does)');
+  requireBuiltCli();
+  for (const [cmd, pkg] of [['ip', 'iproute2'], ['bridge', 'iproute2'], ['nsenter', 'util-linux']] as const) requireTool(cmd, pkg);
+}
+
+export interface FleetServer {
+  name: string;
+  /** inside the lab (what agents use): http://<controller>:<port> */
+  url: string;
+  port: number;
+  /** null while it is down */
+  proc: Served | null;
+  /** JSON calls through the forwarder, from the test */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+}
+
+export interface FleetAgent {
+  host: LabHost;
+  servers: FleetServer[];
+  config: string;
+  proc: Served | null;
+}
+
+export class Fleet {
+  readonly topology: LabTopology;
+  readonly dir = mkdtempSync(join(tmpdir(), 'cloudlet-fleet-'));
+  private readonly runner = new ExecRunner();
+  private readonly made: LabStep[] = [];
+  private readonly forwarders: net.Server[] = [];
+  private readonly procs = new Set<Served>();
+  private fresh: Awaited<ReturnType<Backend['fresh']>> | undefined;
+  readonly servers: FleetServer[] = [];
+  readonly agents: FleetAgent[] = [];
+  env: NodeJS.ProcessEnv = {};
+  identity!: FleetServer;
+
+  constructor(computeHosts: number) {
+    this.topology = planTopology({ name: `fl${randomBytes(3).toString('hex')}`, hosts: computeHosts + 1, subnet: '10.98.0.0/24' });
+  }
+
+  get controller(): LabHost {
+    return this.topology.hosts[0]!;
+  }
+
+  get computes(): LabHost[] {
+    return this.topology.hosts.slice(1);
+  }
+
+  /** the namespaces, a fresh database of `backend` and the identity service on it, in the controller */
+  async start(backend: Backend): Promise<void> {
+    for (const step of topologySteps(this.topology)) {
+      this.made.push(step);
+      await applyStep(this.runner, step);
+    }
+    this.fresh = await backend.fresh();
+    const c = this.controller;
+    if (this.fresh.databaseUrl) await this.databaseInController(new URL(this.fresh.databaseUrl));
+    const home = join(this.dir, 'home');
+    mkdirSync(home);
+    this.env = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', CLOUDLET_BOOTSTRAP_PASSWORD: ADMIN_PASSWORD };
+    // one configuration for every server: what an operator writes once for the controller
+    writeFileSync(join(this.dir, 'cloudlet.yaml'), stringify({
+      data_dir: this.fresh.dataDir,
+      database_url: this.fresh.databaseUrl,
+      identity: { host: c.address, port: IDENTITY_PORT },
+      network: { host: c.address },
+    }), { mode: 0o600 });
+    this.identity = await this.server('identity', IDENTITY_PORT);
+  }
+
+  /**
+   * The test's PostgreSQL listens on the machine's loopback, which the controller's namespace
+   * does not share: the same address inside the controller forwards to it (a database
+   * elsewhere on the network, for the servers).
+   */
+  private async databaseInController(url: URL): Promise<void> {
+    const sock = join(this.dir, 'postgres.sock');
+    this.forwarders.push(await forward({ kind: 'unix', path: sock }, { kind: 'tcp', host: url.hostname, port: Number(url.port || 5432) }));
+    await this.spawn(this.controller, ['lab', 'forward', `tcp:${url.hostname}:${url.port || 5432}=unix:${sock}`], /^/);
+    // the forwarder listens before it says anything: poll the address from inside
+    for (const end = Date.now() + 10_000; ; ) {
+      const r = await this.runner.run({ argv: ['nsenter', `--net=${netnsPath(this.controller.netns)}`, 'bash', '-c', `exec 3<>/dev/tcp/${url.hostname}/${url.port || 5432}`], okCodes: [0, 1] });
+      if (r.code === 0) break;
+      assert.ok(Date.now() < end, 'the database forwarder in the controller does not answer');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+
+  /** the network servers' ports inside the controller: 9696, 9697, … */
+  async addNetworkServer(): Promise<FleetServer> {
+    const s = await this.server(`network${this.servers.length + 1}`, 9696 + this.servers.length);
+    this.servers.push(s);
+    return s;
+  }
+
+  private async server(name: string, port: number): Promise<FleetServer> {
+    // the test reaches the controller's address through a unix socket (filesystem sockets cross namespaces)
+    const sock = join(this.dir, `${name}.sock`);
+    await this.spawn(this.controller, ['lab', 'forward', `unix:${sock}=tcp:${this.controller.address}:${port}`], /^/);
+    for (const end = Date.now() + 10_000; !existsSync(sock); ) {
+      assert.ok(Date.now() < end, `the forwarder to ${name} made no ${sock}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const outside = await forward({ kind: 'tcp', host: '127.0.0.1', port: 0 }, { kind: 'unix', path: sock });
+    this.forwarders.push(outside);
+    const addr = outside.address() as net.AddressInfo;
+    const s: FleetServer = { name, port, url: `http://${this.controller.address}:${port}`, proc: null, call: jsonCaller(`http://127.0.0.1:${addr.port}`) };
+    await this.startServer(s);
+    return s;
+  }
+
+  /** starts (or restarts) a server on its port */
+  async startServer(s: FleetServer): Promise<void> {
+    const args = s.name === 'identity'
+      ? ['identity', 'serve', '--config', join(this.dir, 'cloudlet.yaml'), '--log-format', 'json']
+      : ['network', 'serve', '--config', join(this.dir, 'cloudlet.yaml'), '--port', String(s.port), '--log-format', 'json'];
+    s.proc = await this.spawn(this.controller, args, s.name === 'identity' ? /identity API listening/ : /network API listening/);
+  }
+
+  /** stops one process spawn() started */
+  async stop(p: Served): Promise<void> {
+    await p.stop();
+    this.procs.delete(p);
+  }
+
+  /** kill -9 */
+  async kill(s: FleetServer | FleetAgent): Promise<void> {
+    const p = s.proc;
+    if (!p) return;
+    s.proc = null;
+    const gone = new Promise((r) => p.child.once('exit', r));
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await gone;
+    this.procs.delete(p);
+  }
+
+  /**
+   * SIGKILL to an agent and, at the same moment, to every process it started (an `ip -batch`
+   * at work): what systemd's stop of a service's control group does, or the machine losing power.
+   */
+  async killTree(a: FleetAgent): Promise<void> {
+    const p = a.proc;
+    if (!p?.child.pid) return;
+    const pids = [p.child.pid, ...descendants(p.child.pid)];
+    for (const pid of pids.reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // ended by itself meanwhile
+      }
+    }
+    await this.kill(a);
+  }
+
+  /** an L2 agent of a compute host, its config listing `servers` in that order */
+  async addAgent(host: LabHost, servers: FleetServer[], opts: { reportInterval?: number } = {}): Promise<FleetAgent> {
+    const config = join(this.dir, `${host.name}.yaml`);
+    writeFileSync(config, stringify({
+      agent: {
+        server: servers.map((s) => s.url).join(','),
+        auth_url: `${this.identity.url}/v3`,
+        username: 'cloudlet-agent',
+        password_file: join(this.fresh!.dataDir, 'agent-password'),
+        report_interval: opts.reportInterval ?? 2,
+        state_dir: join(this.dir, 'state', host.name),
+      },
+      l2: { local_ip: host.address },
+    }), { mode: 0o600 });
+    const a: FleetAgent = { host, servers, config, proc: null };
+    this.agents.push(a);
+    await this.startAgent(a);
+    return a;
+  }
+
+  async startAgent(a: FleetAgent): Promise<void> {
+    a.proc = await this.spawn(a.host, ['agent', 'l2', '--host', a.host.name, '--config', a.config, '--log-format', 'json'], /agent started/);
+  }
+
+  /** `cloudlet ARGS` in a host's network namespace, once its output matches `ready`; stopped by cleanup() */
+  async spawn(h: LabHost, args: string[], ready: RegExp): Promise<Served> {
+    const p = await serve(args, this.env, { prefix: ['nsenter', `--net=${netnsPath(h.netns)}`], ready });
+    this.procs.add(p);
+    return p;
+  }
+
+  /** the last lines a process wrote (for assertion messages) */
+  static tail(p: Served | null, lines = 20): string {
+    return p ? p.out().trimEnd().split('\n').slice(-lines).join('\n') : '(not running)';
+  }
+
+  /** every process, forwarder, namespace, file and the database; never throws (FLEET_LOGS=DIR keeps the running processes' output there) */
+  async cleanup(): Promise<void> {
+    if (process.env.FLEET_LOGS) for (const p of this.procs) writeFileSync(join(process.env.FLEET_LOGS, `${p.child.pid}.log`), p.out());
+    for (const p of [...this.procs].reverse()) {
+      // one a test froze (SIGSTOP) would see SIGINT only once continued
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGCONT');
+      await p.stop().catch(() => undefined);
+    }
+    for (const f of this.forwarders) f.close();
+    for (const step of teardownSteps(this.made)) if (step.kind === 'netns') await deleteNetns(this.runner, step.name).catch(() => undefined);
+    await this.fresh?.cleanup().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** the pids below `pid` (children, their children …), from /proc */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number[]>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // the fields after the command name, which is in parentheses and may hold anything
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(ppid, [...(parent.get(ppid) ?? []), Number(e)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  for (let todo = [pid]; todo.length; ) {
+    const kids = todo.flatMap((p) => parent.get(p) ?? []);
+    out.push(...kids);
+    todo = kids;
+  }
+  return out;
+}
