@@ -168,7 +168,7 @@ export const networkRules: Rules = {
   get_security_group_rule: ADMIN_OR_SG_OWNER_READER,
   delete_security_group_rule: ADMIN_OR_SG_OWNER_MEMBER,
 
-  // --- quotas.py (the target is always the caller's own project: src/network/quota/api.ts)
+  // --- quotas.py (the target is always the caller's own project: src/network/api/quotas.ts)
   get_quota: anyOf(ADMIN, allOf(hasRole('manager'), ownsTarget)),
   update_quota: ADMIN,
   delete_quota: ADMIN,

@@ -4,8 +4,9 @@
 // only names them and picks 403 or 404.
 import { allowed, type Target } from '../../common/policy/engine.js';
 import { rules } from '../../common/policy/rules.js';
-import { Errors } from './errors.js';
-import { compiled, notFoundOf, type Caller, type ResourceDef } from './resource.js';
+import { Errors } from '../model/errors.js';
+import { compiled, notFoundOf, type ResourceDef } from '../model/resource.js';
+import type { Caller } from '../model/caller.js';
 
 type Body = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../../common/db/index.js';
 import type { Schema } from '../../common/db/schema.js';
-import { columnOf, compiled, notFoundOf, type ResourceDef } from '../api/resource.js';
-import type { ListQuery } from '../api/query.js';
+import { columnOf, compiled, notFoundOf, type ResourceDef } from '../model/resource.js';
+import type { ListQuery } from '../model/list-query.js';
 
 type Row = Record<string, unknown>;
 type Body = Record<string, unknown>;

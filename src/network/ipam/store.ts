@@ -1,5 +1,5 @@
 import type { Dialect, Tx } from '../../common/db/index.js';
-import { Errors } from '../api/errors.js';
+import { Errors } from '../model/errors.js';
 import { cidrContains, formatIp, parseCidr, parseIp, sortKey, type Cidr, type IpVersion } from './address.js';
 import type { ParsedPool } from './pools.js';
 import { usableBounds } from './pools.js';

@@ -1,5 +1,5 @@
 import type { Tx } from '../../common/db/index.js';
-import { Errors } from '../api/errors.js';
+import { Errors } from '../model/errors.js';
 import { cidrContains, eui64, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
 import type { IpamSubnet } from '../ipam/store.js';
 import { portRowChange } from '../agents/change-log.js';

@@ -1,8 +1,8 @@
 import type { Db, Tx } from '../../common/db/index.js';
-import type { ListQuery } from '../api/query.js';
-import { Errors } from '../api/errors.js';
-import type { Caller } from '../api/resource.js';
-import { portDef } from '../api/resources/port.js';
+import type { ListQuery } from '../model/list-query.js';
+import { Errors } from '../model/errors.js';
+import type { Caller } from '../model/caller.js';
+import { portDef } from '../model/resources/port.js';
 import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
 import { normalizeMac, randomMac } from '../ipam/address.js';
 import { newId, now, type PluginContext } from './context.js';

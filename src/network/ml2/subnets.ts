@@ -1,8 +1,8 @@
 import type { Db, Tx } from '../../common/db/index.js';
-import type { ListQuery } from '../api/query.js';
-import { Errors, NeutronError } from '../api/errors.js';
-import type { Caller } from '../api/resource.js';
-import { subnetDef } from '../api/resources/subnet.js';
+import type { ListQuery } from '../model/list-query.js';
+import { Errors, NeutronError } from '../model/errors.js';
+import type { Caller } from '../model/caller.js';
+import { subnetDef } from '../model/resources/subnet.js';
 import { fromRow, listRows, toRow } from '../db/table.js';
 import { cidrLast, cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
 import { defaultGateway, defaultPools, IpamError, parsePools, validatePools, type ParsedPool, type Pool } from '../ipam/pools.js';
