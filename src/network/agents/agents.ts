@@ -1,6 +1,6 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { allowed } from '../../common/policy/engine.js';
-import { rules } from '../../common/policy/rules.js';
+import { rules } from '../model/policy-rules.js';
 import type { AgentReport } from '../../agent/protocol.js';
 import type { ResourceService } from '../model/resource-service.js';
 import { Errors } from '../model/errors.js';

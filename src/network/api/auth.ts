@@ -7,7 +7,7 @@ import { makeCaller, type Caller } from '../model/caller.js';
  * into a Caller (the policy credentials: project, user, roles) or refuses.
  * Identity plugs in here as another strategy; resources and the controller
  * never look at headers, and never test roles: the rules do
- * (src/common/policy/network-rules.ts).
+ * (src/network/model/policy-rules.ts).
  */
 export interface AuthStrategy {
   authenticate(headers: IncomingHttpHeaders): Promise<Caller>;

@@ -3,7 +3,7 @@
 // each also with Neutron's ".json" format suffix.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allowed } from '../../common/policy/engine.js';
-import { rules } from '../../common/policy/rules.js';
+import { rules } from '../model/policy-rules.js';
 import type { AuthStrategy } from './auth.js';
 import { searchOf } from './controller.js';
 import { Errors } from '../model/errors.js';

@@ -1,4 +1,5 @@
-import type { Dialect, Tx } from '../../common/db/index.js';
+import type { Dialect } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { Errors } from '../model/errors.js';
 import { cidrContains, formatIp, parseCidr, parseIp, sortKey, type Cidr, type IpVersion } from './address.js';
 import type { ParsedPool } from './pools.js';

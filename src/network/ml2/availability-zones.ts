@@ -1,4 +1,4 @@
-import type { Db } from '../../common/db/index.js';
+import type { Db } from '../db/database.js';
 import { NeutronError } from '../model/errors.js';
 
 export interface AvailabilityZone {

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../../common/db/index.js';
+import type { Db, Tx } from '../db/database.js';
 import { parseIp, sortKey } from '../ipam/address.js';
 
 type Body = Record<string, unknown>;

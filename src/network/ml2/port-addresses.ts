@@ -1,4 +1,4 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { Errors } from '../model/errors.js';
 import { cidrContains, eui64, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
 import type { IpamSubnet } from '../ipam/store.js';

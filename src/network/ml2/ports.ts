@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../../common/db/index.js';
+import type { Db, Tx } from '../db/database.js';
 import type { ListQuery } from '../model/list-query.js';
 import { Errors } from '../model/errors.js';
 import type { Caller } from '../model/caller.js';
@@ -9,7 +9,7 @@ import { newId, now, type PluginContext } from './context.js';
 import { extendPorts } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import { lockNetwork, type Networks } from './networks.js';
-import { hasGlobalScope } from '../../common/policy/network-rules.js';
+import { hasGlobalScope } from '../model/policy-rules.js';
 import { readsOwnProject } from './rbac.js';
 import { networkRelated } from './subnets.js';
 import { PortAddresses, type FixedIpSpec } from './port-addresses.js';

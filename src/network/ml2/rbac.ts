@@ -1,6 +1,6 @@
 import type { ExpressionBuilder } from 'kysely';
-import type { Db, Tx } from '../../common/db/index.js';
-import { hasGlobalScope } from '../../common/policy/network-rules.js';
+import type { Db, Tx } from '../db/database.js';
+import { hasGlobalScope } from '../model/policy-rules.js';
 import { Errors } from '../model/errors.js';
 import type { ListQuery } from '../model/list-query.js';
 import type { Caller } from '../model/caller.js';

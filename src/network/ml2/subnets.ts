@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../../common/db/index.js';
+import type { Db, Tx } from '../db/database.js';
 import type { ListQuery } from '../model/list-query.js';
 import { Errors, NeutronError } from '../model/errors.js';
 import type { Caller } from '../model/caller.js';
@@ -12,7 +12,7 @@ import { portRowChange } from '../agents/change-log.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import { isAutoAddressMode, PortAddresses } from './port-addresses.js';
 import type { Networks } from './networks.js';
-import { hasGlobalScope } from '../../common/policy/network-rules.js';
+import { hasGlobalScope } from '../model/policy-rules.js';
 import { ACCESS_SHARED, openNetworkIds, readsOwnProject } from './rbac.js';
 
 type Body = Record<string, unknown>;

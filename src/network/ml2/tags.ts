@@ -1,4 +1,4 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { portRowChange, type NewChange } from '../agents/change-log.js';
 import { Errors } from '../model/errors.js';
 import type { PluginContext } from './context.js';

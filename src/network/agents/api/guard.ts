@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { allowed } from '../../../common/policy/engine.js';
-import { rules } from '../../../common/policy/rules.js';
+import { rules } from '../../model/policy-rules.js';
 import type { AuthStrategy } from '../../api/auth.js';
 import { Errors } from '../../model/errors.js';
 import type { Caller } from '../../model/caller.js';
