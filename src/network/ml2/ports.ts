@@ -4,7 +4,7 @@ import { Errors } from '../model/errors.js';
 import type { Caller } from '../model/caller.js';
 import { portDef } from '../model/resources/port.js';
 import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
-import { normalizeMac, randomMac } from '../ipam/address.js';
+import { normalizeMac, randomMac } from '../../common/net-address.js';
 import { newId, now, type PluginContext } from './context.js';
 import { extendPorts } from './extend.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';

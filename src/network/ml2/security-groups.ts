@@ -5,7 +5,7 @@ import type { ListQuery } from '../model/list-query.js';
 import type { Caller } from '../model/caller.js';
 import { IP_PROTOCOL_MAP, securityGroupDef, securityGroupRuleDef } from '../model/resources/security-group.js';
 import { fromRow, listRows, toRow } from '../db/table.js';
-import { parseIp } from '../ipam/address.js';
+import { parseIp } from '../../common/net-address.js';
 import { newId, now, type PluginContext } from './context.js';
 import { group, loadTags } from './extend.js';
 import { readsOwnProject } from './rbac.js';

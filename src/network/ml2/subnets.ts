@@ -4,7 +4,7 @@ import { Errors, NeutronError } from '../model/errors.js';
 import type { Caller } from '../model/caller.js';
 import { subnetDef } from '../model/resources/subnet.js';
 import { fromRow, listRows, toRow } from '../db/table.js';
-import { cidrLast, cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
+import { cidrLast, cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../../common/net-address.js';
 import { defaultGateway, defaultPools, IpamError, parsePools, validatePools, type ParsedPool, type Pool } from '../ipam/pools.js';
 import { newId, now, type PluginContext } from './context.js';
 import { extendSubnets } from './extend.js';
