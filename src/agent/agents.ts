@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import type { Logger } from '../common/logging.js';
 import { ExecRunner, type Runner } from '../host/linux/runner.js';
 import type { AgentApi } from './client.js';
-import type { AgentConfig } from './config.js';
+import { defaultStateDir, type AgentConfig } from './config.js';
 import { DhcpReconciler } from './dhcp/reconciler.js';
 import { L2Reconciler } from './l2/reconciler.js';
 import type { Reconciler } from './reconciler.js';
@@ -41,7 +41,7 @@ export function missingFor(kind: AgentKind, cfg: Pick<AgentConfig, 'dhcp'>, isRo
 
 export function reconcilerFor(kind: AgentKind, host: string, cfg: AgentConfig, api: AgentApi, log: Logger, runner: Runner = new ExecRunner()): Reconciler {
   if (kind === 'l2') return new L2Reconciler(runner, { localIp: cfg.l2.localIp, physicalInterfaceMappings: cfg.l2.physicalInterfaceMappings }, log);
-  return new DhcpReconciler(runner, { stateDir: cfg.stateDir, dnsmasqPath: cfg.dhcp.dnsmasq, dnsDomain: cfg.dhcp.dnsDomain }, log, (networkId) => api.dhcpPort(host, networkId));
+  return new DhcpReconciler(runner, { stateDir: cfg.stateDir ?? defaultStateDir(host), dnsmasqPath: cfg.dhcp.dnsmasq, dnsDomain: cfg.dhcp.dnsDomain }, log, (networkId) => api.dhcpPort(host, networkId));
 }
 
 /** a running agent of `kind` for `host`, following the server through `api` */

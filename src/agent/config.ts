@@ -19,8 +19,8 @@ export interface AgentConfig {
   reportInterval: number;
   /** Neutron's [AGENT] availability_zone (default nova) */
   availabilityZone: string;
-  /** where agents keep their files (dnsmasq's per network) */
-  stateDir: string;
+  /** where agents keep their files (dnsmasq's per network), as the operator set it; absent: defaultStateDir */
+  stateDir?: string;
   l2: { localIp?: string; physicalInterfaceMappings: Record<string, string> };
   dhcp: { dnsmasq: string; dnsDomain: string };
 }
@@ -86,11 +86,20 @@ function readPassword(file: string, where: string): string {
   return p;
 }
 
-export const defaultStateDir = (env: NodeJS.ProcessEnv = process.env): string =>
-  join(resolve(env.CLOUDLET_DATA_DIR || join(env.HOME || homedir(), '.local', 'share', 'cloudlet')), 'agents');
+/**
+ * The agents' state directory when none is configured. As root (agents need it), Neutron's
+ * way: /var/lib/cloudlet/agents/<host> (as /var/lib/neutron/dhcp), 0755 with 0644 files,
+ * which dnsmasq reads after dropping to nobody; the data directory stays 0700 for its
+ * secrets, and a root home is closed to nobody. One directory a host, so several hosts'
+ * agents on one machine keep apart. Otherwise (tests of the planning) <data dir>/agents.
+ */
+export function defaultStateDir(host: string, env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0): string {
+  if (isRoot) return join('/var/lib/cloudlet/agents', encodeURIComponent(host));
+  return join(resolve(env.CLOUDLET_DATA_DIR || join(env.HOME || homedir(), '.local', 'share', 'cloudlet')), 'agents');
+}
 
 /** the configuration from `doc` (parsed YAML); no file: defaults */
-export function agentConfigFrom(doc: unknown, where: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function agentConfigFrom(doc: unknown, where: string): AgentConfig {
   const s = validateAgentConfig(doc, where);
   const a = (s.agent ?? {}) as Record<string, string | number | undefined>;
   const l2 = (s.l2 ?? {}) as { local_ip?: string; physical_interface_mappings?: Record<string, string> };
@@ -117,14 +126,14 @@ export function agentConfigFrom(doc: unknown, where: string, env: NodeJS.Process
     auth,
     reportInterval: (a.report_interval as number | undefined) ?? 30,
     availabilityZone: (a.availability_zone as string | undefined) ?? 'nova',
-    stateDir: resolve((a.state_dir as string | undefined) ?? defaultStateDir(env)),
+    stateDir: a.state_dir === undefined ? undefined : resolve(a.state_dir as string),
     l2: { localIp: l2.local_ip, physicalInterfaceMappings: l2.physical_interface_mappings ?? {} },
     dhcp: { dnsmasq: dhcp.dnsmasq ?? 'dnsmasq', dnsDomain: dhcp.dns_domain ?? 'openstacklocal' },
   };
 }
 
 /** reads and checks the file */
-export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function loadAgentConfig(file: string): AgentConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -137,5 +146,5 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   } catch (err) {
     throw new Error(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  return agentConfigFrom(doc, file, env);
+  return agentConfigFrom(doc, file);
 }

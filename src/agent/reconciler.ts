@@ -17,6 +17,12 @@ export interface Reconciler {
    * Returns the ports whose devices became wired (`up`) or unwired (`down`) since the last call.
    */
   reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }>;
+  /**
+   * Looks for devices that came or went outside the server's knowledge (a tap plugged
+   * after its port was bound, as Neutron's agent polls for them) and, when there are,
+   * reconciles their networks again from the last desired state. null: nothing to do.
+   */
+  pollDevices?(): Promise<{ up: string[]; down: string[] } | null>;
   /** the `configurations` dict of the agent's heartbeat */
   configurations(): Record<string, unknown>;
   /** stop what needs stopping on shutdown (never tears down what was wired) */

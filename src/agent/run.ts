@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   /** how long changes are gathered before one fetch (ms; default 75) */
   batchMs?: number;
   backoff?: { firstMs: number; maxMs: number };
+  /** how often the reconciler looks for devices plugged or gone (ms; default 500; Neutron's polling_interval is 2 s) */
+  devicePollMs?: number;
   availabilityZone?: string;
 }
 
@@ -73,6 +75,7 @@ export class AgentRuntime {
   start(): void {
     const signal = this.abort.signal;
     this.loops = [this.heartbeat.run(signal), this.syncLoop(signal)];
+    if (this.reconciler.pollDevices) this.loops.push(this.deviceLoop(signal));
   }
 
   /** stops following the server; what was wired stays as it is */
@@ -144,6 +147,24 @@ export class AgentRuntime {
     this.known = served(this.known, state, networkIds);
     this.devices.add(result);
     this.status.revision = state.revision;
+  }
+
+  /** devices plugged after their port was bound: no change in the log tells of them */
+  private async deviceLoop(signal: AbortSignal): Promise<void> {
+    const every = this.opts.devicePollMs ?? 500;
+    while (!signal.aborted) {
+      await sleep(every, signal);
+      if (signal.aborted || this.revision === null) continue;
+      try {
+        const result = await this.reconciler.pollDevices!();
+        if (!result) continue;
+        this.devices.add(result);
+        await this.devices.flush(this.api, this.opts.host);
+      } catch (err) {
+        // the sync loop's next round reports and retries; here only a line
+        this.log.warn(`device poll: ${oneLine(err)}`);
+      }
+    }
   }
 
   /** follows the log until a full snapshot is due; throws on any failure (the caller backs off) */

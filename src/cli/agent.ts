@@ -55,7 +55,7 @@ function agentVerb(kind: AgentKind): Command {
     .option('-c, --config <file>', 'agent configuration (YAML, docs/agents.md): server, credentials, options')
     .option('--server <url>', "the network API, or several of one database comma-separated, tried in turn (default: the config's agent.server, else the catalog's network endpoint)")
     .option('--os-cloud <name>', 'credentials from this clouds.yaml entry when the config has none (env OS_CLOUD; OS_* as the openstack client)')
-    .option('--state-dir <dir>', "where the agent keeps its files (default the config's agent.state_dir, else <data dir>/agents)");
+    .option('--state-dir <dir>', "where the agent keeps its files (default the config's agent.state_dir, else /var/lib/cloudlet/agents/<host>)");
   if (kind === 'l2') {
     cmd.option('--local-ip <ip>', "this host's VXLAN endpoint (Neutron's [vxlan] local_ip)")
       .option('--physical-interface-mappings <list>', "physnet1:eth1[,…] (Neutron's [linux_bridge] physical_interface_mappings)");

@@ -66,11 +66,9 @@ export async function serveNetwork(cfg: Config, log: Logger, tokens?: TokenValid
   const { keystoneAuth } = await import('../network/api/keystone-auth.js');
   const database = await openDatabase<Schema>(cfg);
   await migrate(database, migrations);
-  const strategy: string = cfg.network.auth_strategy;
-  if (strategy !== 'keystone' && strategy !== 'noauth') throw new Error(`network.auth_strategy: expected keystone or noauth, got ${JSON.stringify(strategy)}`);
   let auth = noAuth;
   const stops: Array<() => void> = [];
-  if (strategy === 'keystone') {
+  if (cfg.network.auth_strategy === 'keystone') {
     let validator = tokens;
     if (!validator) {
       const { REVOCATION_REFRESH_MS, TokenService } = await import('../identity/tokens.js');

@@ -54,7 +54,10 @@ export function statusCommand(): Command {
           const network = await session.endpoint('network');
           const { agents } = await session.json<{ agents: Array<{ agent_type: string; host: string; alive: boolean; admin_state_up: boolean }> }>('GET', `${network}/v2.0/agents`);
           if (!agents.length) out += '  none\n';
-          for (const a of agents) out += row('', `${a.agent_type.padEnd(20)}${a.host.padEnd(20)}${a.alive ? 'alive' : 'DEAD'}${a.admin_state_up ? '' : ' (admin down)'}`);
+          // columns as wide as their longest entry: host names are the operator's
+          const typeWidth = Math.max(...agents.map((a) => a.agent_type.length)) + 2;
+          const hostWidth = Math.max(...agents.map((a) => a.host.length)) + 2;
+          for (const a of agents) out += row('', `${a.agent_type.padEnd(typeWidth)}${a.host.padEnd(hostWidth)}${a.alive ? 'alive' : 'DEAD'}${a.admin_state_up ? '' : ' (admin down)'}`);
         } catch (err) {
           out += row('', `unknown: ${(err as Error).message}`);
         }

@@ -4,6 +4,7 @@
 // HTTP like any agent. Where the host cannot run one (not root, no ip, no
 // dnsmasq), one line says what was skipped and why.
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import type { AgentRuntime } from '../agent/run.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logging.js';
@@ -36,15 +37,18 @@ export const reachable = (host: string): string => (host === '0.0.0.0' ? '127.0.
  * one machine 127.0.0.1, where VXLAN networks get their bridge and device although no
  * other host shares them.
  */
-export async function startLocalAgents(cfg: Config, host: string, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
+export async function startLocalAgents(cfg: Config, { host, stateDir }: { host: string; stateDir?: string }, urls: { identity: string; network: string }, log: (service: string) => Logger): Promise<LocalAgents> {
   const { agentConfigFrom } = await import('../agent/config.js');
   const { missingFor, startAgent } = await import('../agent/agents.js');
   const { AgentClient } = await import('../agent/client.js');
   const { KeystoneSession } = await import('../common/keystone-session.js');
   const { AGENT_USER, agentPasswordFile, readAgentPassword, SERVICE_PROJECT } = await import('../identity/service-user.js');
-  const { join } = await import('node:path');
   const agentCfg = agentConfigFrom(undefined, 'cloudlet up');
-  agentCfg.stateDir = join(cfg.data_dir, 'agents');
+  // default: outside the data directory (0700, secrets), where dnsmasq can read as nobody
+  agentCfg.stateDir = stateDir === undefined ? undefined : resolve(stateDir);
+  // heartbeats at least twice within the server's agent_down_time, as Neutron advises: a
+  // shorter agent_down_time in cloudlet.yaml must not make up's own agents flap dead
+  agentCfg.reportInterval = Math.min(agentCfg.reportInterval, Math.max(1, Math.floor(cfg.network.agents.agent_down_time / 2)));
   const networkHost = reachable(cfg.network.host);
   agentCfg.l2.localIp = isIP(networkHost) && networkHost !== '::1' ? networkHost : '127.0.0.1';
   const identityUrl = listenUrl(urls.identity, reachable(cfg.identity.host));

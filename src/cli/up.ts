@@ -16,6 +16,7 @@ import { configFrom, loggerFor, run, serveNetwork, serverOptions, stopOnSignals,
 interface UpFlags extends ServerFlags {
   bind?: string;
   host?: string;
+  agentStateDir?: string;
   /** false with --no-agents */
   agents?: boolean;
 }
@@ -30,6 +31,7 @@ export function upCommand(): Command {
     .option('--registry-port <n>', "the registry's port (default 5000, or REGISTRY_HTTP_ADDR's)")
     .option('--bind <addr>', 'the address every service listens on (default 127.0.0.1)')
     .option('--host <name>', "the host name of this machine's agents (binding:host_id of its ports; default the hostname)")
+    .option('--agent-state-dir <dir>', "where the agents keep dnsmasq's files (default /var/lib/cloudlet/agents/<host>, which dnsmasq reads as nobody)")
     .option('--no-agents', 'do not start the L2 and DHCP agents of this host');
   return up.action(
     run(async (flags: UpFlags) => {
@@ -52,7 +54,7 @@ export function upCommand(): Command {
       const host = flags.host ?? hostname();
       const agents = flags.agents === false
         ? { summary: 'not started (--no-agents)', stop: async () => {} }
-        : await startLocalAgents(cfg, host, { identity: identity.url, network: network.url }, (service) => loggerFor(flags, cfg.log_level, service));
+        : await startLocalAgents(cfg, { host, stateDir: flags.agentStateDir }, { identity: identity.url, network: network.url }, (service) => loggerFor(flags, cfg.log_level, service));
       // before the banner, which invites Ctrl-C; the agents first (they talk to the servers)
       stopOnSignals([agents.stop, network.stop, registry.stop, identity.stop], (line) => process.stdout.write(`cloudlet ${line}\n`));
       process.stdout.write(

@@ -54,6 +54,9 @@ export function forwarders(t: LabTopology, o: ProcessOptions): LabProcess[] {
   ];
 }
 
+/** a host's agent files (dnsmasq's, which it reads as nobody: every directory above is traversable) */
+export const labStateDir = (dir: string, host: string): string => join(dir, 'state', host);
+
 /** the controller: every service bound to its underlay address, the catalog pointing at 127.0.0.1 (the forwarders) */
 export function controller(t: LabTopology, o: ProcessOptions): { process: LabProcess; files: LabFile[] } {
   const c = t.hosts[0]!;
@@ -66,6 +69,8 @@ export function controller(t: LabTopology, o: ProcessOptions): { process: LabPro
   };
   const argv = [...o.cloudlet, 'up', '--config', config, '--data-dir', data, '--identity-port', String(o.ports.identity), '--network-port', String(o.ports.network)];
   if (o.upTakesHost) argv.push('--bind', c.address, '--host', c.name);
+  // the lab's own: the default (/var/lib/cloudlet/agents/osad) would be shared by every lab's osad
+  argv.push('--agent-state-dir', labStateDir(o.dir, c.name));
   const env = {
     REGISTRY_HTTP_ADDR: `${c.address}:${o.ports.registry}`,
     // its admin's clouds.yaml entry stays in the lab dir; `lab up` writes the machine user's own
@@ -88,7 +93,7 @@ export function computeAgent(t: LabTopology, h: LabHost, o: ProcessOptions): { p
       user_domain_name: 'Default',
       project_domain_name: 'Default',
       report_interval: 10,
-      state_dir: join(o.dir, 'state', h.name),
+      state_dir: labStateDir(o.dir, h.name),
     },
     l2: { local_ip: h.address, physical_interface_mappings: {} },
     dhcp: { dnsmasq: 'dnsmasq' },

@@ -32,7 +32,7 @@ export async function passwordToken(authUrl: string, username: string, password:
         scope: { project: { name: project, domain: { name: 'Default' } } },
       },
     }),
-    signal: AbortSignal.timeout(5000),
+    signal: AbortSignal.timeout(15_000),
   });
   const token = res.headers.get('x-subject-token');
   if (res.status !== 201 || !token) throw new Error(`identity answered ${res.status} to ${username}'s password`);
@@ -47,7 +47,7 @@ export interface AgentRow {
 
 /** GET /v2.0/agents; undefined when the network API has no agents extension (404) */
 export async function listAgents(networkUrl: string, token: string): Promise<AgentRow[] | undefined> {
-  const res = await fetch(`${networkUrl}/v2.0/agents`, { headers: { 'x-auth-token': token }, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`${networkUrl}/v2.0/agents`, { headers: { 'x-auth-token': token }, signal: AbortSignal.timeout(15_000) });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw new Error(`GET /v2.0/agents: ${res.status}`);
   return ((await res.json()) as { agents: AgentRow[] }).agents;

@@ -9,7 +9,7 @@ import { applyStep, netnsExists } from '../host/linux/lab-links.js';
 import { cmdlineOf, mountNamespaceOf, startDetached } from '../host/linux/lab-processes.js';
 import type { Runner } from '../host/linux/runner.js';
 import { planTopology, topologySteps, type LabOptions, type LabTopology } from './plan.js';
-import { cmdlineText, computeAgent, controller, controllerDir, forwarders, launchArgv, type LabFile, type LabProcess, type ProcessOptions } from './processes.js';
+import { cmdlineText, computeAgent, controller, controllerDir, forwarders, labStateDir, launchArgv, type LabFile, type LabProcess, type ProcessOptions } from './processes.js';
 import { answers, listAgents, missingAgents, passwordToken, waitUntil } from './ready.js';
 import { readState, writeState, type LabState } from './state.js';
 
@@ -91,6 +91,10 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
   const madeDir = !existsSync(o.dir);
   const state: LabState = { name: o.name, dir: o.dir, madeDir, topology: t, made: [], processes: [], ports: o.ports };
   writeState(state);
+  // 0711: dnsmasq (nobody) passes through to state/; logs, sockets and each host's data stay 0700
+  mkdirSync(o.dir, { recursive: true, mode: 0o711 });
+  chmodSync(o.dir, 0o711);
+  mkdirSync(join(o.dir, 'state'), { recursive: true, mode: 0o755 });
   for (const sub of ['logs', 'sockets']) mkdirSync(join(o.dir, sub), { recursive: true, mode: 0o700 });
 
   for (const step of topologySteps(t)) {
@@ -136,14 +140,16 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
     for (const h of t.hosts.slice(1)) {
       const agent = computeAgent(t, h, po);
       writeFiles(agent.files);
-      mkdirSync(join(o.dir, 'state', h.name), { recursive: true, mode: 0o700 });
+      mkdirSync(labStateDir(o.dir, h.name), { recursive: true, mode: 0o755 });
       await start(agent.process);
     }
   } else {
     o.say('this build has no `cloudlet agent`: the compute hosts run no agent');
   }
-  const token = await passwordToken(identity, 'admin', password, 'admin');
-  if ((await listAgents(network, token)) === undefined) {
+  // retried: a first request can outlast its deadline on a loaded machine (bcrypt, two cores)
+  const first = await waitUntil('the admin\'s first agent list', o.timeoutMs,
+    async () => ({ agents: await listAgents(network, await passwordToken(identity, 'admin', password, 'admin')) }), stillRunning);
+  if (first.agents === undefined) {
     o.say('the network API has no agents extension yet: not waiting for agents');
   } else {
     // the controller's `cloudlet up` runs an L2 and a DHCP agent; each compute host an L2 agent

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { agentConfigFrom, loadAgentConfig, parseMappings } from '../../src/agent/config.js';
+import { agentConfigFrom, defaultStateDir, loadAgentConfig, parseMappings } from '../../src/agent/config.js';
+import { unreachableByOthers } from '../../src/agent/dhcp/state-files.js';
 import { osCredentials } from '../../src/cli/os-credentials.js';
 
 const EXAMPLE = `
@@ -79,4 +80,16 @@ test('credentials as the openstack client finds them: --os-cloud in clouds.yaml,
   assert.throws(() => osCredentials({ osCloud: 'c2', env }), /cloud "c2" is not in .*clouds\.yaml/);
   assert.throws(() => osCredentials({ env: { HOME: home } }), /no credentials: auth_url \(OS_AUTH_URL\), username \(OS_USERNAME\), password \(OS_PASSWORD\) missing/);
   assert.equal(osCredentials({ env: { HOME: home, OS_AUTH_URL: 'http://a/v3', OS_USERNAME: 'x', OS_PASSWORD: 'y', OS_PROJECT_NAME: 'z' } }).projectName, 'z');
+});
+
+test("the state directory: the operator's, else as root /var/lib/cloudlet/agents/<host> (outside the 0700 data directory, so dnsmasq runs as nobody)", async () => {
+  assert.equal(agentConfigFrom(undefined, 'defaults').stateDir, undefined);
+  assert.equal(agentConfigFrom({ agent: { state_dir: 'rel/dir' } }, 'f').stateDir, join(process.cwd(), 'rel/dir'));
+  const env = { HOME: '/root', CLOUDLET_DATA_DIR: '/root/.local/share/cloudlet' };
+  assert.equal(defaultStateDir('osad1', env, true), '/var/lib/cloudlet/agents/osad1');
+  // a host name is one path component
+  assert.equal(defaultStateDir('../x', env, true), '/var/lib/cloudlet/agents/..%2Fx');
+  assert.equal(defaultStateDir('osad1', env, false), '/root/.local/share/cloudlet/agents');
+  // where it lies, nobody can reach (the directories it lacks are made 0755)
+  assert.equal(await unreachableByOthers('/var/lib'), null);
 });

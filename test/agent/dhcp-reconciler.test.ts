@@ -187,6 +187,21 @@ test('a state directory nobody cannot reach: dnsmasq keeps root (--user=root), w
     assert.equal(argv!.at(-1), '--user=root');
   }, 0o700));
 
+test('under umask 077 the directories it makes are 0755 and its files 0644: dnsmasq drops to nobody (no --user)', async () => {
+  const old = process.umask(0o077);
+  try {
+    await withAgent(async (t) => {
+      await t.agent.reconcile(state([net([vm(1)])]), { partial: false });
+      const [argv] = [...t.procs.live.values()];
+      assert.ok(!argv!.some((a) => a.startsWith('--user')), argv!.join(' '));
+      for (const d of [join(t.dir, 'dhcp'), join(t.dir, 'dhcp', NET)]) assert.equal((await stat(d)).mode & 0o777, 0o755, d);
+      assert.equal((await stat(join(t.dir, 'dhcp', NET, 'host'))).mode & 0o777, 0o644);
+    });
+  } finally {
+    process.umask(old);
+  }
+});
+
 test('one network failing (no DHCP port from the server) does not stop the others; the reconcile then fails naming it; an absent network asked for is removed', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cloudlet-dhcp-unit-'));
   await chmod(dir, 0o755);

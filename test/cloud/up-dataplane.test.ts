@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
@@ -40,6 +40,13 @@ test('cloudlet up on one machine: its agents give a plugged instance its address
   const { home, env: base, portFlags } = await sandbox(t, backends()[0]);
   const env = { ...base, CLOUDLET_LOG_LEVEL: 'warn', CLOUDLET_IDENTITY__PASSWORD_HASH_ROUNDS: '4' };
   const host = `up-dp-${randomBytes(3).toString('hex')}`;
+  // the agents' default state directory as root; removed after up stops (what this run made of it only)
+  const stateDir = `/var/lib/cloudlet/agents/${host}`;
+  const made = ['/var/lib/cloudlet', '/var/lib/cloudlet/agents'].filter((d) => !existsSync(d));
+  t.after(() => {
+    rmSync(stateDir, { recursive: true, force: true });
+    for (const d of made.reverse()) quiet(['rmdir', d]);
+  });
   const up = await serve(['up', ...portFlags.filter((f) => f !== '--no-agents'), '--host', host], env);
   t.after(() => up.stop());
   assert.match(up.out(), new RegExp(`agents +L2 and DHCP agents for host ${host}`));
@@ -67,6 +74,17 @@ test('cloudlet up on one machine: its agents give a plugged instance its address
     // udhcpc says what it leased on stderr
     const dhcp = spawnSync('ip', ['netns', 'exec', instance, 'busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '10', '-s', '/bin/true'], { encoding: 'utf8', timeout: 60_000 });
     assert.match(`${dhcp.stdout}${dhcp.stderr}`, new RegExp(`lease of ${port.fixed_ips[0].ip_address.replace(/\./g, '\\.')} obtained`));
+  });
+
+  await t.test("dnsmasq runs as nobody, its files in /var/lib/cloudlet/agents/<host> (0755, files 0644), the data directory stays 0700", () => {
+    const pid = readFileSync(join(stateDir, network.id, 'pid'), 'utf8').trim();
+    const uids = /^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1].split(/\s+/).map(Number);
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    assert.deepEqual(uids, [nobody, nobody, nobody, nobody], `dnsmasq ${pid}: uids ${uids.join(' ')}`);
+    for (const d of [stateDir, join(stateDir, network.id)]) assert.equal(statSync(d).mode & 0o777, 0o755, d);
+    assert.equal(statSync(join(stateDir, network.id, 'host')).mode & 0o777, 0o644);
+    assert.equal(statSync(base.CLOUDLET_DATA_DIR!).mode & 0o777, 0o700);
+    assert.ok(!up.out().includes('dnsmasq runs as root'), up.out());
   });
 
   await t.test('unplug, then deleting the network: no tap, bridge, qdhcp namespace left', async () => {

@@ -13,7 +13,7 @@ const o: ProcessOptions = { dir: '/var/lib/cloudlet-lab/lab', cloudlet: ['node',
 test('the controller: cloudlet up bound to its underlay address, the catalog on 127.0.0.1, its clouds.yaml in the lab dir', () => {
   const { process: p, files } = controller(t, o);
   assert.equal(p.host, 'osad');
-  assert.deepEqual(p.argv, ['node', 'main.js', 'up', '--config', '/var/lib/cloudlet-lab/lab/osad/cloudlet.yaml', '--data-dir', '/var/lib/cloudlet-lab/lab/osad', '--identity-port', '15357', '--network-port', '19696', '--bind', '10.99.0.1', '--host', 'osad']);
+  assert.deepEqual(p.argv, ['node', 'main.js', 'up', '--config', '/var/lib/cloudlet-lab/lab/osad/cloudlet.yaml', '--data-dir', '/var/lib/cloudlet-lab/lab/osad', '--identity-port', '15357', '--network-port', '19696', '--bind', '10.99.0.1', '--host', 'osad', '--agent-state-dir', '/var/lib/cloudlet-lab/lab/state/osad']);
   assert.deepEqual(p.env, { REGISTRY_HTTP_ADDR: '10.99.0.1:15000', OS_CLIENT_CONFIG_FILE: '/var/lib/cloudlet-lab/lab/osad/clouds.yaml' });
   assert.deepEqual(parse(files[0]!.text), {
     data_dir: '/var/lib/cloudlet-lab/lab/osad',

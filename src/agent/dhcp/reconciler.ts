@@ -155,7 +155,7 @@ export class DhcpReconciler implements Reconciler {
       const blocked = await unreachableByOthers(this.cfg.stateDir);
       // a state directory under a private one (a root home, a mktemp directory): dnsmasq
       // dropping to nobody would serve nothing, so it keeps root
-      if (blocked) this.log.warn({ state_dir: this.cfg.stateDir }, `dnsmasq runs as root: ${blocked} keeps nobody out of the DHCP state directory; choose one every user can traverse to let it drop privileges`);
+      if (blocked) this.log.warn({ state_dir: this.cfg.stateDir }, `dnsmasq runs as root: ${blocked} keeps nobody out of the DHCP state directory; choose one every user can traverse (agent.state_dir, --state-dir; --agent-state-dir of up) to let it drop privileges`);
       this.dnsmasqUser = blocked ? 'root' : undefined;
     }
     const wanted = state.networks.filter((n) => n.admin_state_up && dhcpSubnets(n).length > 0);

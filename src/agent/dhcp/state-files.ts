@@ -1,7 +1,7 @@
 // The DHCP agent's per-network state directory (<stateDir>/<network id>/), the mark of
 // what this agent made: a qdhcp- namespace or a dnsmasq is removed only when its
 // network has a directory here holding OWNER_MARK.
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 /** network ids are UUIDs; anything else in the directory is not ours */
@@ -21,12 +21,17 @@ export async function writeIfChanged(path: string, content: string): Promise<boo
   const tmp = `${path}.tmp-${process.pid}`;
   // dnsmasq drops to nobody and rereads these on SIGHUP: world-readable
   await writeFile(tmp, content, { mode: 0o644 });
+  // whatever the umask: MACs and addresses are no secret, and nobody must read them
+  await chmod(tmp, 0o644);
   await rename(tmp, path);
   return true;
 }
 
+/** makes `dir` and its missing parents 0755 whatever the umask (dnsmasq, as nobody, traverses them); existing ones keep their mode */
 export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const first = await mkdir(resolve(dir), { recursive: true, mode: 0o755 });
+  if (first === undefined) return;
+  for (let d = resolve(dir); d.startsWith(first); d = dirname(d)) await chmod(d, 0o755);
 }
 
 /** the file whose presence marks a network directory as this agent's (written before any link is made) */

@@ -1,9 +1,9 @@
 // The L2 agent's data-plane half (Neutron's linuxbridge agent with l2population and the
 // ARP responder): read the kernel, plan, apply, report which ports got wired or unwired.
 import type { Logger } from '../../common/logging.js';
-import { probeVlan } from '../../host/linux/links.js';
+import { listLinks, probeVlan } from '../../host/linux/links.js';
 import type { Runner } from '../../host/linux/runner.js';
-import type { HostState } from '../protocol.js';
+import { tapName, type HostState, type NetworkState } from '../protocol.js';
 import type { Reconciler } from '../reconciler.js';
 import { applySteps } from './apply.js';
 import type { L2Config } from './config.js';
@@ -22,6 +22,9 @@ export class L2Reconciler implements Reconciler {
   private foreign: string[] = [];
   private lastErrors: string[] = [];
   private warned = new Set<string>();
+  /** the last desired state, per network: what a device poll reconciles against */
+  private desired = new Map<string, NetworkState>();
+  private lastState: HostState | null = null;
   /** reconciles run one at a time (a full resync and a change may be asked for together) */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -40,6 +43,10 @@ export class L2Reconciler implements Reconciler {
   private async reconcileNow(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
     this.vlan ??= await probeVlan(this.runner);
     const scope = opts.partial ? new Set([...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)]) : undefined;
+    if (scope) for (const id of scope) this.desired.delete(id);
+    else this.desired.clear();
+    for (const n of state.networks) this.desired.set(n.id, n);
+    this.lastState = state;
     const input = { desired: state, cfg: this.cfg, vlan: this.vlan, scope };
     let p = plan({ ...input, actual: await readKernel(this.runner, scope) });
     const failed = await applySteps(this.runner, p.steps);
@@ -67,6 +74,27 @@ export class L2Reconciler implements Reconciler {
     for (const [port, net] of p.wired) now.set(port, net);
     this.wired = now;
     return { up: [...now.keys()].filter((id) => !before.has(id)), down: [...before.keys()].filter((id) => !now.has(id)) };
+  }
+
+  /** a tap for a port bound here that is not wired yet, or a wired port whose tap went: its networks again */
+  async pollDevices(): Promise<{ up: string[]; down: string[] } | null> {
+    if (!this.lastState || this.desired.size === 0) return null;
+    const links = new Map((await listLinks(this.runner)).map((l) => [l.name, l]));
+    const networkIds = new Set<string>();
+    for (const n of this.desired.values()) {
+      // a network the agent cannot wire (no 802.1Q, no mapping) would be tried every poll
+      if (this.problems.has(n.id)) continue;
+      for (const p of n.ports) {
+        if (p.host !== this.lastState.host || !p.admin_state_up) continue;
+        const tap = links.get(tapName(p.id));
+        if (tap && !this.wired.has(p.id)) networkIds.add(n.id);
+        if (!tap && this.wired.has(p.id)) networkIds.add(n.id);
+      }
+    }
+    if (networkIds.size === 0) return null;
+    const ids = [...networkIds];
+    const networks = ids.map((id) => this.desired.get(id)!);
+    return this.reconcile({ ...this.lastState, networks }, { partial: true, networkIds: ids });
   }
 
   configurations(): Record<string, unknown> {
