@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import type { Config } from '../common/config.js';
 import type { Database } from '../common/db/index.js';
+import type { Schema } from '../schema.js';
 import { cloudsYamlPath, writeCloudEntry } from './clouds-yaml.js';
 import { BOOTSTRAP_PASSWORD_ENV, serviceUrls, shownPassword } from './identity.js';
 import { registryConfigFrom } from './registry.js';
@@ -15,7 +16,7 @@ import { publicUrl } from './urls.js';
 export const CLOUD_NAME = 'cloudlet';
 
 /** the identity endpoint clients use, as the catalog says (it follows the flags `up` ran with), else as configured */
-async function identityAuthUrl(database: Database, cfg: Config): Promise<string> {
+async function identityAuthUrl(database: Database<Schema>, cfg: Config): Promise<string> {
   const row = await database.db
     .selectFrom('endpoints')
     .innerJoin('services', 'services.id', 'endpoints.service_id')
@@ -46,12 +47,13 @@ export function bootstrapCommand(): Command {
         const given = flags.password ?? process.env[BOOTSTRAP_PASSWORD_ENV];
         if (given === '') throw new Error('--password: the password is empty');
         const { migrate, openDatabase } = await import('../common/db/index.js');
+        const { migrations } = await import('../schema.js');
         const { bootstrap } = await import('../identity/bootstrap.js');
-        const database = await openDatabase(cfg);
+        const database = await openDatabase<Schema>(cfg);
         let result;
         let authUrl;
         try {
-          await migrate(database);
+          await migrate(database, migrations);
           const urls = serviceUrls(cfg, publicUrl(cfg, cfg.identity.host, cfg.identity.port), registryConfigFrom({}, cfg.data_dir));
           result = await bootstrap(database, cfg, urls, { adminPassword: given, resetPassword: true, keepEndpointUrls: true });
           authUrl = await identityAuthUrl(database, cfg);

@@ -7,6 +7,7 @@ import type { RegistryConfig } from '../registry/config.js';
 import { registryConfigFrom } from './registry.js';
 import { publicUrl } from './urls.js';
 import { configFrom, run, serveAction, serverOptions, type ServerFlags } from './serve.js';
+import type { Schema } from '../schema.js';
 
 export const BOOTSTRAP_PASSWORD_ENV = 'CLOUDLET_BOOTSTRAP_PASSWORD';
 
@@ -35,11 +36,12 @@ export function serviceUrls(cfg: Config, identityUrl: string, registry: Registry
 export async function serveIdentity(cfg: Config, log: Logger, registry: RegistryConfig = registryConfigFrom({}, cfg.data_dir)): Promise<RunningIdentity> {
   // loaded when served, like the other services
   const { migrate, openDatabase } = await import('../common/db/index.js');
+  const { migrations } = await import('../schema.js');
   const { createIdentityServer } = await import('../identity/server.js');
   const { bootstrap } = await import('../identity/bootstrap.js');
-  const database = await openDatabase(cfg);
+  const database = await openDatabase<Schema>(cfg);
   try {
-    await migrate(database);
+    await migrate(database, migrations);
     const { app, tokens } = await createIdentityServer(cfg, database, log);
     await app.listen({ host: cfg.identity.host, port: cfg.identity.port });
     const addr = app.server.address();

@@ -4,6 +4,7 @@ import { createLogger, logFormat, type Logger } from '../common/logging.js';
 import type { TokenValidator } from '../network/api/keystone-auth.js';
 import { checkSecretFiles } from './secret-files.js';
 import { publicUrl } from './urls.js';
+import type { Schema } from '../schema.js';
 
 export interface ServerFlags {
   config?: string;
@@ -59,11 +60,12 @@ export function loggerFor(flags: Pick<ServerFlags, 'logFormat'>, level: string, 
 export async function serveNetwork(cfg: Config, log: Logger, tokens?: TokenValidator): Promise<{ url: string; stop(): Promise<void> }> {
   // loaded when served: `registry serve` should not carry the network service in memory
   const { migrate, openDatabase } = await import('../common/db/index.js');
+  const { migrations } = await import('../schema.js');
   const { createNetworkServer } = await import('../network/server.js');
   const { noAuth } = await import('../network/api/auth.js');
   const { keystoneAuth } = await import('../network/api/keystone-auth.js');
-  const database = await openDatabase(cfg);
-  await migrate(database);
+  const database = await openDatabase<Schema>(cfg);
+  await migrate(database, migrations);
   let auth = noAuth;
   const stops: Array<() => void> = [];
   if (cfg.network.auth_strategy === 'keystone') {

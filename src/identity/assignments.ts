@@ -2,8 +2,8 @@
 // grants inherited onto projects (OS-INHERIT, inherited.ts), plus the roles
 // they imply (admin → member → reader, as keystone-manage bootstrap makes them).
 import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
-import type { Db, Tx } from '../common/db/index.js';
-import type { Schema } from '../common/db/schema.js';
+import type { Db, Tx } from './db/database.js';
+import type { IdentitySchema } from './db/schema.js';
 import { below, holdingOn } from './inherited.js';
 import type { Named } from './tokens.js';
 
@@ -36,7 +36,7 @@ export async function namedRoles(db: Db | Tx, ids: Iterable<string>): Promise<Na
 }
 
 /** A role_assignments condition: the grants the user holds, to itself or to one of its groups. */
-export const heldBy = (userId: string) => (eb: ExpressionBuilder<Schema, 'role_assignments'>) =>
+export const heldBy = (userId: string) => (eb: ExpressionBuilder<IdentitySchema, 'role_assignments'>) =>
   eb.or([
     eb.and([eb('actor_type', '=', 'user'), eb('actor_id', '=', userId)]),
     eb.and([eb('actor_type', '=', 'group'), eb('actor_id', 'in', eb.selectFrom('user_group_membership').select('group_id').where('user_id', '=', userId))]),
@@ -50,7 +50,7 @@ const held = (db: Db | Tx, userId: string, type: TargetType, inherited: 0 | 1) =
  * A subquery: the ids of the projects (or domains) on which the user holds some role, itself or through a group;
  * on projects, also those an inherited grant reaches (OS-INHERIT: the domain's projects, the projects below).
  */
-export const grantedTargets = (db: Db | Tx, userId: string, type: TargetType): SelectQueryBuilder<Schema, any, { target_id: string }> =>
+export const grantedTargets = (db: Db | Tx, userId: string, type: TargetType): SelectQueryBuilder<IdentitySchema, any, { target_id: string }> =>
   type === 'domain'
     ? held(db, userId, 'domain', 0)
     : db
@@ -71,7 +71,7 @@ export const grantedTargets = (db: Db | Tx, userId: string, type: TargetType): S
 export async function effectiveRoles(db: Db | Tx, userId: string, type: TargetType | typeof SYSTEM, targetId: string): Promise<Named[]> {
   const on = type === 'project'
     ? await holdingOn(db, targetId)
-    : (eb: ExpressionBuilder<Schema, 'role_assignments'>) => eb.and([eb('target_type', '=', type), eb('target_id', '=', targetId), eb('inherited', '=', 0)]);
+    : (eb: ExpressionBuilder<IdentitySchema, 'role_assignments'>) => eb.and([eb('target_type', '=', type), eb('target_id', '=', targetId), eb('inherited', '=', 0)]);
   if (!on) return [];
   const direct = await db.selectFrom('role_assignments').select('role_id').where(heldBy(userId)).where(on).execute();
   if (!direct.length) return [];

@@ -1,7 +1,7 @@
 // POST /v3/auth/tokens: who the caller is (methods password, token,
 // application_credential) and what the token is scoped to. Every refusal is
 // the same 401, whether the user is unknown or the password wrong.
-import type { Db } from '../common/db/index.js';
+import type { Db } from './db/database.js';
 import type { UserRow } from './db/schema.js';
 import { effectiveRoles, namedRoles, SYSTEM, withImplied } from './assignments.js';
 import { Errors, KeystoneError } from './errors.js';

@@ -1,7 +1,7 @@
 // Pieces both bootstraps use (the admin's in bootstrap.ts, the agents' service
 // user in service-user.ts): a global role by name, and a generated password.
 import { randomBytes } from 'node:crypto';
-import type { Tx } from '../common/db/index.js';
+import type { Tx } from './db/database.js';
 import { newId } from './api/entity.js';
 
 /** the id of the global role `name`, made when missing */

@@ -8,7 +8,7 @@
 // keystone-manage bootstrap --bootstrap-password does. Then the agents' service
 // user (service-user.ts).
 import type { Config } from '../common/config.js';
-import type { Database, Tx } from '../common/db/index.js';
+import type { Database, Tx } from './db/database.js';
 import { newId } from './api/entity.js';
 import { SYSTEM } from './assignments.js';
 import { ensureRole, newPassword } from './bootstrap-rows.js';

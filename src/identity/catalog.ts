@@ -1,5 +1,5 @@
 // The service catalog as tokens and GET /v3/auth/catalog show it.
-import type { Db } from '../common/db/index.js';
+import type { Db } from './db/database.js';
 import type { EndpointRow } from './db/schema.js';
 
 export interface CatalogEntry {

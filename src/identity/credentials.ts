@@ -2,7 +2,7 @@
 // (sealed and opened here only, never logged), Keystone's ec2 blob rules, and
 // the bound a delegated token (here: an application credential's) keeps to.
 import { createHash } from 'node:crypto';
-import type { Db, Tx } from '../common/db/index.js';
+import type { Db, Tx } from './db/database.js';
 import { credentialKeys } from './credential-keys.js';
 import type { CredentialRow } from './db/schema.js';
 import { Errors } from './errors.js';

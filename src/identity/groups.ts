@@ -1,6 +1,6 @@
 // What a group's removal takes with it, and whose tokens it revokes: shared by
 // DELETE /v3/groups/{id} and a domain's deletion.
-import type { Db, Tx } from '../common/db/index.js';
+import type { Db, Tx } from './db/database.js';
 import type { RevocationMatch } from './revocation.js';
 
 /** The members of some groups (each once, in id order). */

@@ -3,12 +3,12 @@
 // levels); neither holds on its own target, as in Keystone (so no inherited
 // role in a domain-scoped token).
 import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
-import type { Db, Tx } from '../common/db/index.js';
-import type { Schema } from '../common/db/schema.js';
+import type { Db, Tx } from './db/database.js';
+import type { IdentitySchema } from './db/schema.js';
 
 type Q = Db | Tx;
 /** project ids, as a list or as a subquery */
-type Ids = readonly string[] | SelectQueryBuilder<Schema, any, { target_id: string }>;
+type Ids = readonly string[] | SelectQueryBuilder<IdentitySchema, any, { target_id: string }>;
 
 /** A subquery: the ids of the projects below some projects, at any depth. */
 export const below = (db: Q, roots: Ids) =>
@@ -44,7 +44,7 @@ export async function projectsUnder(db: Q, targetType: string, targetId: string)
 }
 
 /** A role_assignments condition: the inherited grants that reach a project, from its domain or from a project above it. */
-export const inheritedOnto = (project: { domain_id: string }, ancestors: readonly string[]) => (eb: ExpressionBuilder<Schema, 'role_assignments'>) =>
+export const inheritedOnto = (project: { domain_id: string }, ancestors: readonly string[]) => (eb: ExpressionBuilder<IdentitySchema, 'role_assignments'>) =>
   eb.and([
     eb('inherited', '=', 1),
     eb.or([
@@ -58,6 +58,6 @@ export async function holdingOn(db: Q, projectId: string) {
   const project = await db.selectFrom('projects').select(['domain_id', 'parent_id']).where('id', '=', projectId).executeTakeFirst();
   if (!project) return null;
   const onto = inheritedOnto(project, await ancestorsOf(db, projectId, project.parent_id));
-  return (eb: ExpressionBuilder<Schema, 'role_assignments'>) =>
+  return (eb: ExpressionBuilder<IdentitySchema, 'role_assignments'>) =>
     eb.or([eb.and([eb('target_type', '=', 'project'), eb('target_id', '=', projectId), eb('inherited', '=', 0)]), onto(eb)]);
 }

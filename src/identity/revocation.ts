@@ -4,7 +4,7 @@
 // named attribute and issued at or before that time is revoked. Events older
 // than the token lifetime can match no living token and are dropped.
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../common/db/index.js';
+import type { Db } from './db/database.js';
 import type { RevocationEventRow } from './db/schema.js';
 
 export type RevocationEvent = RevocationEventRow;

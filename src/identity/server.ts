@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../common/config.js';
-import type { Database } from '../common/db/index.js';
+import type { Database } from './db/database.js';
 import type { Logger } from '../common/logging.js';
 import { createOpenStackApp, type ApiErrors } from '../common/openstack-app.js';
 import { registerAppCreds } from './api/app-creds.js';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../common/config.js';
-import type { Database, Tx } from '../common/db/index.js';
+import type { Database, Tx } from './db/database.js';
 import { makePrivateDir } from '../common/private-files.js';
 import { newId } from './api/entity.js';
 import { ensureRole, newPassword } from './bootstrap-rows.js';

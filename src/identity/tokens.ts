@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import type { Credentials } from '../common/policy/engine.js';
-import type { Db, Tx } from '../common/db/index.js';
+import type { Db, Tx } from './db/database.js';
 import { VerifiedSecrets } from '../common/verified-secrets.js';
 import { SYSTEM } from './assignments.js';
 import { ensureKeys, keyDirVersion, loadKeys, type SigningKey } from './keys.js';

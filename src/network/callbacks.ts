@@ -1,4 +1,4 @@
-import type { Tx } from '../common/db/index.js';
+import type { Tx } from './db/database.js';
 
 /**
  * Neutron's callback registry: other parts of cloudlet subscribe to

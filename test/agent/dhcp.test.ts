@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../src/common/logging.js';
 import { DhcpReconciler } from '../../src/agent/dhcp/reconciler.js';
 import { dhcpNamespace, tapName, type HostState, type NetworkState, type PortState } from '../../src/agent/protocol.js';
-import { eui64, formatIp } from '../../src/network/ipam/address.js';
+import { eui64, formatIp } from '../../src/common/net-address.js';
 import { ExecRunner, type Command, type Result, type Runner } from '../../src/host/linux/runner.js';
 import { requireTool } from '../support/backends.js';
 

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { migrate, openDatabase } from '../../src/common/db/index.js';
 import { GroupCommitter } from '../../src/common/db/group-commit.js';
+import { migrations, type Schema } from '../../src/schema.js';
 
 test('grouped transactions commit together, fail alone, and are answered only once durable', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cloudlet-gc-'));
-  const database = await openDatabase({ data_dir: dir, database_url: '' });
-  await migrate(database);
+  const database = await openDatabase<Schema>({ data_dir: dir, database_url: '' });
+  await migrate(database, migrations);
   const other = new SQLite(join(dir, 'cloudlet.sqlite'), { readonly: true });
   const seenByOther = (id: string) => other.prepare('SELECT count(*) AS n FROM tags WHERE resource_id = ?').get(id) as { n: number };
   try {

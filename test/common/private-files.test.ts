@@ -16,6 +16,7 @@ import { makePrivateDir, makePrivateFile, warnTooOpen } from '../../src/common/p
 import { credentialKeys } from '../../src/identity/credential-keys.js';
 import { ensureKeys, keyDir } from '../../src/identity/keys.js';
 import { backends } from '../support/backends.js';
+import { migrations } from '../../src/schema.js';
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 
@@ -69,7 +70,7 @@ for (const backend of backends()) {
     cfg.database_url = fresh.databaseUrl ?? '';
     const database = await openUmask(() => openDatabase(cfg));
     try {
-      await migrate(database);
+      await migrate(database, migrations);
       await openUmask(() => {
         ensureKeys(cfg.data_dir);
         credentialKeys(cfg.data_dir).seal('x', 'id');

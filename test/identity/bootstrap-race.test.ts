@@ -8,6 +8,7 @@ import { defaultConfig } from '../../src/common/config.js';
 import { migrate, openDatabase } from '../../src/common/db/index.js';
 import { bootstrap } from '../../src/identity/bootstrap.js';
 import { backends } from '../support/backends.js';
+import { migrations, type Schema } from '../../src/schema.js';
 
 const pg = backends().find((b) => b.name === 'postgres');
 
@@ -17,10 +18,10 @@ test('identity: two servers bootstrapping one new PostgreSQL database make one c
   cfg.data_dir = fresh.dataDir;
   cfg.database_url = fresh.databaseUrl ?? '';
   cfg.identity.password_hash_rounds = 4;
-  const a = await openDatabase(cfg);
-  const b = await openDatabase(cfg);
+  const a = await openDatabase<Schema>(cfg);
+  const b = await openDatabase<Schema>(cfg);
   try {
-    await migrate(a);
+    await migrate(a, migrations);
     const urls = { identity: 'http://127.0.0.1:35357', network: 'http://127.0.0.1:9696', registry: 'http://127.0.0.1:5000' };
     for (let round = 0; round < 3; round++) {
       const results = await Promise.all([bootstrap(a, cfg, urls), bootstrap(b, cfg, urls)]);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Migrator, type Migration } from 'kysely';
 import { openDatabase } from '../../src/common/db/index.js';
-import { migrations } from '../../src/common/db/migrations.js';
+import { migrations, type Schema } from '../../src/schema.js';
 import { defaultConfig } from '../../src/common/config.js';
 import { effectiveRoles } from '../../src/identity/assignments.js';
 import { backends } from '../support/backends.js';
@@ -251,7 +251,7 @@ for (const backend of backends()) {
   test(`migration 0007 keeps the grants made before it, on ${backend.name}`, async () => {
     const fresh = await backend.fresh();
     const cfg = { ...defaultConfig(), data_dir: fresh.dataDir, database_url: fresh.databaseUrl ?? '' };
-    const database = await openDatabase(cfg);
+    const database = await openDatabase<Schema>(cfg);
     try {
       const migrator = new Migrator({ db: database.db, provider: { getMigrations: async (): Promise<Record<string, Migration>> => migrations } });
       assert.equal((await migrator.migrateTo('0006_identity_project_tags')).error, undefined);

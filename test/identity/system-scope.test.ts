@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrap } from '../../src/identity/bootstrap.js';
-import { AuthError } from '../../src/network/api/errors.js';
+import { AuthError } from '../../src/network/api/auth.js';
 import { keystoneAuth } from '../../src/network/api/keystone-auth.js';
 import { backends } from '../support/backends.js';
 import { startIdentity, type RunningIdentity } from '../support/identity-server.js';

@@ -8,7 +8,7 @@ import { AGENT_API, type HostState } from '../../src/agent/protocol.js';
 import { keystoneAuth } from '../../src/network/api/keystone-auth.js';
 import { dhcpDeviceId } from '../../src/network/agents/dhcp-device.js';
 import { ensureDhcpPort } from '../../src/network/agents/api/dhcp-port.js';
-import { makeCaller } from '../../src/network/api/resource.js';
+import { makeCaller } from '../../src/network/model/caller.js';
 import { backends } from '../support/backends.js';
 import { as, testHeaderAuth } from '../support/header-auth.js';
 import { startIdentity } from '../support/identity-server.js';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { AGENT_API, type Change, type ChangeBatch } from '../../src/agent/protocol.js';
-import { CHANGE_BATCH } from '../../src/network/agents/changes-api.js';
+import { CHANGE_BATCH } from '../../src/network/agents/api/changes.js';
 import { keystoneAuth } from '../../src/network/api/keystone-auth.js';
 import { backends, type Backend } from '../support/backends.js';
 import { startIdentity } from '../support/identity-server.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../../src/common/db/index.js';
-import type { Schema } from '../../src/common/db/schema.js';
+import type { Schema } from '../../src/schema.js';
 
 const TABLES: Array<keyof Schema> = [
   'networks', 'network_segments', 'segment_allocations', 'subnets', 'allocation_pools',
@@ -7,7 +7,7 @@ const TABLES: Array<keyof Schema> = [
 ];
 
 /** Row counts of every table, and the free ranges themselves, to prove that a failure left nothing behind. */
-export async function dbState(database: Database): Promise<Record<string, unknown>> {
+export async function dbState(database: Database<Schema>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const t of TABLES) {
     const r = await database.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

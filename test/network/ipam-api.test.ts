@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../support/backends.js';
 import { startNetwork } from '../support/network-server.js';
-import { eui64, formatIp } from '../../src/network/ipam/address.js';
+import { eui64, formatIp } from '../../src/common/net-address.js';
 
 for (const backend of backends()) {
   test(`IPAM semantics on ${backend.name}`, async () => {

@@ -1,4 +1,4 @@
-// Neutron's default policy rules (src/common/policy/network-rules.ts) as the API
+// Neutron's default policy rules (src/network/model/policy-rules.ts) as the API
 // enforces them: admin-only attributes, readers who cannot write, attributes
 // hidden from non-admins, 403 for what a caller can see but may not change.
 // Callers come from testHeaderAuth, which stands in for the keystone strategy.

@@ -7,12 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { networkDef } from '../../src/network/api/resources/network.js';
-import { portDef } from '../../src/network/api/resources/port.js';
-import { rbacPolicyDef } from '../../src/network/api/resources/rbac-policy.js';
-import { securityGroupDef, securityGroupRuleDef } from '../../src/network/api/resources/security-group.js';
-import { subnetDef } from '../../src/network/api/resources/subnet.js';
-import { collectionOf, isSortable, notFoundOf, type ResourceDef } from '../../src/network/api/resource.js';
+import { networkDef } from '../../src/network/model/resources/network.js';
+import { portDef } from '../../src/network/model/resources/port.js';
+import { rbacPolicyDef } from '../../src/network/model/resources/rbac-policy.js';
+import { securityGroupDef, securityGroupRuleDef } from '../../src/network/model/resources/security-group.js';
+import { subnetDef } from '../../src/network/model/resources/subnet.js';
+import { collectionOf, isSortable, notFoundOf, type ResourceDef } from '../../src/network/model/resource.js';
 import { backends } from '../support/backends.js';
 import { as, testHeaderAuth } from '../support/header-auth.js';
 import { startNetwork, type RunningNetwork } from '../support/network-server.js';

@@ -9,7 +9,7 @@ import { as, testHeaderAuth } from '../support/header-auth.js';
 import { startNetwork, type RunningNetwork } from '../support/network-server.js';
 import { Migrator, type Migration } from 'kysely';
 import { migrate, openDatabase } from '../../src/common/db/index.js';
-import { migrations } from '../../src/common/db/migrations.js';
+import { migrations, type Schema } from '../../src/schema.js';
 
 const A = as('project-a', 'member');
 const B = as('project-b', 'member');
@@ -262,7 +262,7 @@ for (const backend of backends()) {
 
   test(`security groups: migration 0004 gives default groups made before it their rules, on ${backend.name}`, async () => {
     const fresh = await backend.fresh();
-    const database = await openDatabase({ data_dir: fresh.dataDir, database_url: fresh.databaseUrl ?? '' });
+    const database = await openDatabase<Schema>({ data_dir: fresh.dataDir, database_url: fresh.databaseUrl ?? '' });
     try {
       const provider = { getMigrations: async (): Promise<Record<string, Migration>> => migrations };
       const r = await new Migrator({ db: database.db, provider }).migrateTo('0003_network_rbac');
@@ -272,7 +272,7 @@ for (const backend of backends()) {
         { id: 'g-default', project_id: 'p1', name: 'default', description: 'Default security group', created_at: t, updated_at: t },
         { id: 'g-other', project_id: 'p1', name: 'other', description: '', created_at: t, updated_at: t },
       ]).execute();
-      await migrate(database);
+      await migrate(database, migrations);
       const groups = await database.db.selectFrom('security_groups').selectAll().orderBy('id').execute();
       assert.deepEqual(groups.map((g) => [g.id, g.stateful, g.revision_number]), [['g-default', 1, 1], ['g-other', 1, 1]]);
       const rules = await database.db.selectFrom('security_group_rules').selectAll().execute();

@@ -12,7 +12,8 @@ import { Kysely, PostgresDialect, sql, type ControlledTransaction } from 'kysely
 import pg from 'pg';
 import { defaultConfig, type Config } from '../../src/common/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
-import type { Schema } from '../../src/common/db/schema.js';
+import { migrations, type Schema } from '../../src/schema.js';
+import type { NetworkSchema } from '../../src/network/db/schema.js';
 import { SegmentPool } from '../../src/network/ml2/drivers/type/segment-pool.js';
 import { createLogger } from '../../src/common/logging.js';
 import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
@@ -21,7 +22,7 @@ import { jsonCaller, type Reply } from '../support/json-call.js';
 
 interface Server {
   call: ReturnType<typeof jsonCaller>;
-  database: Database;
+  database: Database<Schema>;
   server: NetworkServer;
 }
 
@@ -37,8 +38,8 @@ async function startServers(backend: Backend, count: number, ml2: Partial<Config
     Object.assign(cfg.network.ml2, ml2);
     // the networks here outnumber the default per-project quota, which is not what is tested
     cfg.network.quotas.quota_network = -1;
-    const database = await openDatabase(cfg);
-    await migrate(database);
+    const database = await openDatabase<Schema>(cfg);
+    await migrate(database, migrations);
     const server = await createNetworkServer(cfg, database, createLogger(cfg.log_level));
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const addr = server.app.server.address();
@@ -69,7 +70,7 @@ function statuses(replies: Reply[]): string {
 }
 
 /** Every allocation row belongs to a network holding that id, and every vxlan network has one. */
-async function assertNoLeak(database: Database, networks: number): Promise<void> {
+async function assertNoLeak(database: Database<Schema>, networks: number): Promise<void> {
   const rows = await database.db.selectFrom('segment_allocations').select(['segmentation_id', 'network_id'])
     .where('network_type', '=', 'vxlan').execute();
   const segs = await database.db.selectFrom('network_segments').select(['segmentation_id', 'network_id'])
@@ -233,7 +234,7 @@ for (const backend of backends()) {
 // happen between transactions of one database, so each is opened, paused and ended by the test.
 const postgres = backends().find((b) => b.name === 'postgres');
 
-async function stepwise(fn: (s: { pool: SegmentPool; begin: () => Promise<ControlledTransaction<Schema>>; waiters: (n: number) => Promise<void> }) => Promise<void>) {
+async function stepwise(fn: (s: { pool: SegmentPool; begin: () => Promise<ControlledTransaction<NetworkSchema>>; waiters: (n: number) => Promise<void> }) => Promise<void>) {
   const fresh = await postgres!.fresh();
   const cfg = defaultConfig();
   cfg.data_dir = fresh.dataDir;
@@ -242,10 +243,10 @@ async function stepwise(fn: (s: { pool: SegmentPool; begin: () => Promise<Contro
   // connections ended below under a transaction still waiting (the failure tested for) must not crash the run
   pool.on('error', () => undefined);
   pool.on('connect', (c) => c.on('error', () => undefined));
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  const open: Array<ControlledTransaction<Schema>> = [];
+  const db = new Kysely<NetworkSchema>({ dialect: new PostgresDialect({ pool }) });
+  const open: Array<ControlledTransaction<NetworkSchema>> = [];
   try {
-    await migrate({ db, dialect: 'postgres', close: async () => undefined });
+    await migrate({ db, dialect: 'postgres', close: async () => undefined }, migrations);
     await fn({
       pool: new SegmentPool('vxlan'),
       async begin() {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../support/backends.js';
 import { startNetwork } from '../support/network-server.js';
-import { eui64, formatIp } from '../../src/network/ipam/address.js';
+import { eui64, formatIp } from '../../src/common/net-address.js';
 
 const ROUNDS = 8;
 const PORTS = 12;

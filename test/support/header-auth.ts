@@ -6,7 +6,7 @@
 //            default implications do (admin → member → reader)
 import type { IncomingHttpHeaders } from 'node:http';
 import { projectHeader, type AuthStrategy } from '../../src/network/api/auth.js';
-import { makeCaller } from '../../src/network/api/resource.js';
+import { makeCaller } from '../../src/network/model/caller.js';
 
 const IMPLIES: Record<string, string[]> = { admin: ['member', 'reader'], member: ['reader'] };
 

@@ -7,13 +7,14 @@ import { bootstrap } from '../../src/identity/bootstrap.js';
 import { createIdentityServer, type IdentityServer } from '../../src/identity/server.js';
 import type { Backend } from './backends.js';
 import { jsonCaller, type Reply } from './json-call.js';
+import { migrations, type Schema } from '../../src/schema.js';
 
 export type { Reply } from './json-call.js';
 
 export interface RunningIdentity {
   url: string;
   cfg: Config;
-  database: Database;
+  database: Database<Schema>;
   server: IdentityServer;
   adminPassword: string;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
@@ -39,13 +40,13 @@ export async function startIdentity(
   cfg.identity.password_hash_rounds = 4;
   tune(cfg);
   const log = createLogger(cfg.log_level);
-  let database: Database | undefined;
+  let database: Database<Schema> | undefined;
   let server: IdentityServer | undefined;
   let url: string;
   let adminPassword: string | undefined;
   try {
-    database = await openDatabase(cfg);
-    await migrate(database);
+    database = await openDatabase<Schema>(cfg);
+    await migrate(database, migrations);
     server = await createIdentityServer(cfg, database, log);
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const addr = server.app.server.address();

@@ -7,11 +7,12 @@ import type { AuthStrategy } from '../../src/network/api/auth.js';
 import { createNetworkServer, type NetworkServer } from '../../src/network/server.js';
 import type { Backend } from './backends.js';
 import { jsonCaller } from './json-call.js';
+import { migrations, type Schema } from '../../src/schema.js';
 
 export interface RunningNetwork {
   url: string;
   cfg: Config;
-  database: Database;
+  database: Database<Schema>;
   server: NetworkServer;
   /** JSON request helper: returns status, parsed body and headers */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -27,11 +28,11 @@ export async function startNetwork(backend: Backend, tune: (cfg: Config) => void
   cfg.network.port = 0;
   tune(cfg);
   const log = createLogger(cfg.log_level);
-  let database: Database | undefined;
+  let database: Database<Schema> | undefined;
   let server: NetworkServer;
   try {
-    database = await openDatabase(cfg);
-    await migrate(database);
+    database = await openDatabase<Schema>(cfg);
+    await migrate(database, migrations);
     server = await createNetworkServer(cfg, database, log, auth);
     await server.app.listen({ host: '127.0.0.1', port: 0 });
   } catch (err) {
@@ -58,7 +59,7 @@ export async function startNetwork(backend: Backend, tune: (cfg: Config) => void
 
 export interface SiblingNetwork {
   url: string;
-  database: Database;
+  database: Database<Schema>;
   call: RunningNetwork['call'];
   /** stops it; the database stays (it is the first server's) */
   close(): Promise<void>;
@@ -67,7 +68,7 @@ export interface SiblingNetwork {
 /** Another server process on the first one's database, as a second API server would be: its own pool, caches and listeners. */
 export async function startSibling(first: RunningNetwork, auth?: AuthStrategy): Promise<SiblingNetwork> {
   const cfg = structuredClone(first.cfg);
-  const database = await openDatabase(cfg);
+  const database = await openDatabase<Schema>(cfg);
   let server: NetworkServer;
   try {
     server = await createNetworkServer(cfg, database, createLogger(cfg.log_level), auth);

@@ -3,7 +3,7 @@
 // router advertisements for subnets whose ipv6_ra_mode is set: there is no L3 agent (and
 // its radvd) yet, so dnsmasq sends them.
 import { join } from 'node:path';
-import { formatIp, parseCidr } from '../../network/ipam/address.js';
+import { formatIp, parseCidr } from '../../common/net-address.js';
 import type { NetworkState, SubnetState } from '../protocol.js';
 import { subnetTag } from './files.js';
 import { OWNER_MARK } from './state-files.js';

@@ -1,7 +1,7 @@
 // The contents of dnsmasq's per-network files, in the exact formats of Neutron's dnsmasq
 // driver (neutron/agent/linux/dhcp.py: _output_hosts_file, _output_addn_hosts_file,
 // _output_opts_file), so what a Neutron operator knows how to read reads the same here.
-import { parseIp } from '../../network/ipam/address.js';
+import { parseIp } from '../../common/net-address.js';
 import type { NetworkState, PortState, SubnetState } from '../protocol.js';
 
 export const subnetTag = (subnetId: string): string => `subnet-${subnetId}`;

@@ -4,7 +4,7 @@
 // ns-<port 11> inside with the port's MAC, the network's MTU and the port's addresses,
 // lo up, router advertisements ignored, the default route via the subnet's gateway.
 // Desired + actual -> Commands, no Runner here.
-import { cidrContains, formatIp, parseCidr, parseIp } from '../../network/ipam/address.js';
+import { cidrContains, formatIp, parseCidr, parseIp } from '../../common/net-address.js';
 import {
   hostLinkDelCmd,
   hostLinkSetCmd,

@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
-import type { Db, Tx } from './index.js';
+import { sql, type Kysely, type Transaction } from 'kysely';
 
-interface Job {
-  fn: (tx: Tx) => Promise<unknown>;
+interface Job<S> {
+  fn: (tx: Transaction<S>) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -15,16 +14,16 @@ interface Job {
  * fails is rolled back to its savepoint and answered at once; the others are
  * unaffected. Nothing is answered before it is durable.
  */
-export class GroupCommitter {
-  private queue: Job[] = [];
+export class GroupCommitter<S> {
+  private queue: Array<Job<S>> = [];
   private draining = false;
 
   constructor(
-    private db: Db,
+    private db: Kysely<S>,
     private maxBatch = 64,
   ) {}
 
-  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  run<T>(fn: (tx: Transaction<S>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) void this.drain();
@@ -41,11 +40,11 @@ export class GroupCommitter {
   }
 
   private async batch(): Promise<void> {
-    const committed: Array<[Job, unknown]> = [];
+    const committed: Array<[Job<S>, unknown]> = [];
     try {
       await this.db.transaction().execute(async (tx) => {
         for (let n = 0; n < this.maxBatch && this.queue.length; n++) {
-          const job = this.queue.shift() as Job;
+          const job = this.queue.shift() as Job<S>;
           await sql`SAVEPOINT grouped`.execute(tx);
           try {
             const value = await job.fn(tx);

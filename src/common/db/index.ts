@@ -1,22 +1,19 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type Migration } from 'kysely';
 import type { Config } from '../config.js';
 import { makePrivateDir, makePrivateFile } from '../private-files.js';
-import { migrations } from './migrations.js';
 import { sqliteFile } from './sqlite-file.js';
-import type { Schema } from './schema.js';
 
-export type Db = Kysely<Schema>;
-export type Tx = Transaction<Schema>;
 export type Dialect = 'sqlite' | 'postgres';
 
-export interface Database {
-  db: Db;
+/** One database shared by the services; S is the schema its opener sees (each service its own tables). */
+export interface Database<S> {
+  db: Kysely<S>;
   dialect: Dialect;
   close(): Promise<void>;
 }
 
-export async function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'>): Promise<Database> {
+export async function openDatabase<S>(cfg: Pick<Config, 'data_dir' | 'database_url'>): Promise<Database<S>> {
   if (cfg.database_url.startsWith('postgres://') || cfg.database_url.startsWith('postgresql://')) {
     // loaded only when used: the embedded default should not pay for it in memory
     const { default: pg } = await import('pg');
@@ -26,7 +23,7 @@ export async function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'
     // an idle connection the server ends (restart, failover, pg_terminate_backend) is dropped
     // from the pool, and the next query opens a new one; unhandled, its 'error' would end the process
     pool.on('error', () => {});
-    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<S>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   if (cfg.database_url && !cfg.database_url.startsWith('sqlite:')) {
@@ -42,7 +39,7 @@ export async function openDatabase(cfg: Pick<Config, 'data_dir' | 'database_url'
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
-  const db = new Kysely<Schema>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<S>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
@@ -91,8 +88,12 @@ class TransactionalDdlSqliteDialect extends SqliteDialect {
   }
 }
 
-/** Runs the versioned migrations (all pending ones in one transaction); safe to call at every start and from several servers. */
-export async function migrate(database: Database, all: Record<string, Migration> = migrations): Promise<void> {
+/**
+ * Runs the versioned migrations (all pending ones in one transaction), in name order; safe to
+ * call at every start and from several servers. all holds every migration the database has
+ * ever run (the services' lists, put together by the caller).
+ */
+export async function migrate<S>(database: Database<S>, all: Record<string, Migration>): Promise<void> {
   const provider = { getMigrations: async (): Promise<Record<string, Migration>> => all };
   const migrator = new Migrator({ db: database.db, provider });
   const { error, results } = await migrator.migrateToLatest();

@@ -1,7 +1,8 @@
 // The policy engine: named rules (oslo.policy's names, e.g. "create_network",
 // "create_network:shared", "identity:create_project"), each a check over the
-// caller's credentials and the target resource. The rules themselves are one
-// table, rules.ts; services ask enforce(name, ...) and never test roles themselves.
+// caller's credentials and the target resource. Each service keeps its own table of
+// rules (src/network/model/policy-rules.ts, src/identity/policy.ts) and asks allowed(rules,
+// name, ...); nothing tests roles itself.
 
 /** who is asking, as a validated token says */
 export interface Credentials {

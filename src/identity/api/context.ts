@@ -2,10 +2,10 @@
 // the caller's token and the one policy check.
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../common/config.js';
-import type { Database } from '../../common/db/index.js';
+import type { Database } from '../db/database.js';
 import type { Logger } from '../../common/logging.js';
 import { allowed, type Target } from '../../common/policy/engine.js';
-import { rules } from '../../common/policy/rules.js';
+import { rules } from '../policy.js';
 import { Errors } from '../errors.js';
 import type { Passwords } from '../passwords.js';
 import type { TokenService, ValidatedToken } from '../tokens.js';

@@ -5,7 +5,7 @@
 // the sha256 of its access key.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allowed } from '../../common/policy/engine.js';
-import { rules } from '../../common/policy/rules.js';
+import { rules } from '../policy.js';
 import { checkDelegation, checkUnrestricted, ec2Blob, hashAccess, insertCredential, isEc2, openRow, outOfDelegation, storedEc2Blob, type Credential } from '../credentials.js';
 import { credentialKeys } from '../credential-keys.js';
 import { Errors } from '../errors.js';

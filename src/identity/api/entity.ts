@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SelectQueryBuilder } from 'kysely';
-import { isUniqueViolation, type Db, type Tx } from '../../common/db/index.js';
+import { isUniqueViolation } from '../../common/db/index.js';
+import type { Db, Tx } from '../db/database.js';
 import type { Target } from '../../common/policy/engine.js';
 import { Errors, KeystoneError } from '../errors.js';
 import type { RevocationMatch } from '../revocation.js';

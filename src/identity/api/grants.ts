@@ -4,7 +4,7 @@
 // on the system (/v3/system/{users,groups}/{actor}/roles/{r}: target 'system', as Keystone stores them),
 // a user's projects and the own-password change. (GET /v3/role_assignments: role-assignments.ts.)
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { grantedTargets, SYSTEM, type TargetType } from '../assignments.js';
 import { Errors } from '../errors.js';
 import { membersOf } from '../groups.js';

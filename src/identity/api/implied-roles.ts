@@ -2,7 +2,7 @@
 // one too (admin → member → reader out of bootstrap). PUT/GET/HEAD/DELETE
 // /v3/roles/{prior}/implies/{implied}, GET /v3/roles/{prior}/implies, GET /v3/role_inferences.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db } from '../../common/db/index.js';
+import type { Db } from '../db/database.js';
 import { Errors } from '../errors.js';
 import { baseUrl, enforce, type Ctx, listLinks } from './context.js';
 import { getRow, type Row } from './entity.js';

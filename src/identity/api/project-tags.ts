@@ -5,7 +5,8 @@
 // with its project or domain by the database (ON DELETE CASCADE).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SelectQueryBuilder } from 'kysely';
-import type { Db, Dialect, Tx } from '../../common/db/index.js';
+import type { Db, Tx } from '../db/database.js';
+import type { Dialect } from '../../common/db/index.js';
 import type { Target } from '../../common/policy/engine.js';
 import { Errors } from '../errors.js';
 import { baseUrl, enforce, type Ctx } from './context.js';

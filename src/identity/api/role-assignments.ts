@@ -6,7 +6,7 @@
 // "OS-INHERIT:inherited_to"; in effective mode, once for each project it reaches.
 // System grants: scope {"system": {"all": true}}, filter scope.system=all.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db } from '../../common/db/index.js';
+import type { Db } from '../db/database.js';
 import { heldBy, SYSTEM, withImplied } from '../assignments.js';
 import { Errors } from '../errors.js';
 import { holdingOn, projectsUnder } from '../inherited.js';

@@ -1,7 +1,7 @@
 import type { ColumnType } from 'kysely';
 
 /**
- * Row types of the identity tables (part of the one database Schema, src/common/db/schema.ts).
+ * Row types of the identity tables (IdentitySchema, at the end; the services share one database: src/schema.ts).
  * As everywhere: booleans are 0/1, lists and maps JSON text, times ISO-8601 strings.
  * `extra` holds the attributes Keystone accepts beyond its own (email, description of a service, ...).
  */

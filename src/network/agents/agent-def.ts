@@ -1,6 +1,6 @@
-import { defineResource, type ResourceOf } from '../api/resource.js';
-import { idAttr } from '../api/resources/common.js';
-import { C, V } from '../api/validators.js';
+import { defineResource, type ResourceOf } from '../model/resource.js';
+import { idAttr } from '../model/resources/common.js';
+import { C, V } from '../model/validators.js';
 
 const readOnly = { post: false, put: false } as const;
 

@@ -1,11 +1,11 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { allowed } from '../../common/policy/engine.js';
-import { rules } from '../../common/policy/rules.js';
+import { rules } from '../model/policy-rules.js';
 import type { AgentReport } from '../../agent/protocol.js';
-import type { ResourceService } from '../api/controller.js';
-import { Errors } from '../api/errors.js';
-import type { ListQuery } from '../api/query.js';
-import type { Caller } from '../api/resource.js';
+import type { ResourceService } from '../model/resource-service.js';
+import { Errors } from '../model/errors.js';
+import type { ListQuery } from '../model/list-query.js';
+import type { Caller } from '../model/caller.js';
 import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
 import { newId, type PluginContext } from '../ml2/context.js';
 import { agentDef, agentTime } from './agent-def.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
-import type { Database } from '../../common/db/index.js';
+import type { Database } from '../db/database.js';
 import type { Logger } from '../../common/logging.js';
 import { CHANGE_CHANNEL, type ChangeLog } from './change-log.js';
 

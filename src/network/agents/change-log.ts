@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { sql } from 'kysely';
 import type { Change } from '../../agent/protocol.js';
-import type { Db, Dialect, Tx } from '../../common/db/index.js';
+import type { Db, Tx } from '../db/database.js';
+import type { Dialect } from '../../common/db/index.js';
 
 /** The PostgreSQL channel a committed change is announced on (payload: its revision). */
 export const CHANGE_CHANNEL = 'cloudlet_change_log';

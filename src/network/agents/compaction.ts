@@ -1,4 +1,4 @@
-import type { Db } from '../../common/db/index.js';
+import type { Db } from '../db/database.js';
 import type { Logger } from '../../common/logging.js';
 import type { ChangeLog } from './change-log.js';
 

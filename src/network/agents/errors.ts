@@ -1,4 +1,4 @@
-import { NeutronError } from '../api/errors.js';
+import { NeutronError } from '../model/errors.js';
 
 /** neutron_lib's dhcpagentscheduler exceptions. */
 export const AgentErrors = {

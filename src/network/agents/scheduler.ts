@@ -1,4 +1,4 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import type { AgentType } from '../../agent/protocol.js';
 import type { PluginContext } from '../ml2/context.js';
 import { agentTime } from './agent-def.js';

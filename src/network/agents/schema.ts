@@ -1,4 +1,4 @@
-/** Row types of the agents tables (part of the one database Schema, src/common/db/schema.ts). */
+/** Row types of the agents tables (part of NetworkSchema, src/network/db/schema.ts). */
 
 /** Neutron's agents table: one row per (agent_type, host), made and refreshed by the agent's reports. */
 export interface AgentRow {

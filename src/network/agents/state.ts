@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database, Tx } from '../../common/db/index.js';
+import type { Database, Tx } from '../db/database.js';
 import type { AgentType, HostState, NetworkState, PortState, SubnetState } from '../../agent/protocol.js';
 import type { ChangeLog } from './change-log.js';
 import { L2_AGENT } from './scheduler.js';

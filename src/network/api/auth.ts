@@ -1,16 +1,29 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Errors } from './errors.js';
-import { makeCaller, type Caller } from './resource.js';
+import { Errors, NeutronError } from '../model/errors.js';
+import { makeCaller, type Caller } from '../model/caller.js';
 
 /**
  * The module boundary for authentication: a strategy turns request headers
  * into a Caller (the policy credentials: project, user, roles) or refuses.
  * Identity plugs in here as another strategy; resources and the controller
  * never look at headers, and never test roles: the rules do
- * (src/common/policy/network-rules.ts).
+ * (src/network/model/policy-rules.ts).
  */
 export interface AuthStrategy {
   authenticate(headers: IncomingHttpHeaders): Promise<Caller>;
+}
+
+/**
+ * A request the authentication layer refused: answered as keystonemiddleware
+ * answers in front of Neutron (Keystone's error body, and where to get a token).
+ */
+export class AuthError extends NeutronError {
+  constructor(readonly identityUri: string) {
+    super('HTTPUnauthorized', 401, 'The request you have made requires authentication.');
+  }
+  body() {
+    return { error: { code: 401, title: 'Unauthorized', message: this.message } };
+  }
 }
 
 const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {

@@ -5,7 +5,8 @@ import { availabilityZoneNotFound, type AvailabilityZones } from '../ml2/availab
 import type { AuthStrategy } from './auth.js';
 import { baseUrl, searchOf } from './controller.js';
 import { paginationLinks, parseListQuery } from './query.js';
-import { defineResource, present } from './resource.js';
+import { defineResource } from '../model/resource.js';
+import { present } from './body.js';
 
 const zoneAttr = { kind: 'string', post: false, put: false, filter: true, sort: false, column: false } as const;
 

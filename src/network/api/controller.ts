@@ -1,27 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStrategy } from './auth.js';
-import { Errors } from './errors.js';
+import { Errors } from '../model/errors.js';
 import type { ReadCache } from './read-cache.js';
-import { fieldsOf, paginationLinks, parseListQuery, type ListQuery } from './query.js';
+import { fieldsOf, paginationLinks, parseListQuery } from './query.js';
+import type { ListQuery } from '../model/list-query.js';
 import { authorizeCreate, authorizeDelete, authorizeProject, authorizeShow, authorizeUpdate, hiddenAttributes } from './policy.js';
-import { collectionOf, compiled, prepareCreate, prepareUpdate, present, unwrapBody, type Caller, type ResourceDef } from './resource.js';
+import { collectionOf, compiled, type ResourceDef } from '../model/resource.js';
+import { prepareCreate, prepareUpdate, present, unwrapBody } from './body.js';
+import type { Caller } from '../model/caller.js';
+import type { ResourceService } from '../model/resource-service.js';
 
 type Body = Record<string, unknown>;
-
-/** What the generic controller needs from a plugin for one resource. */
-export interface ResourceService {
-  create(caller: Caller, items: Body[]): Promise<Body[]>;
-  get(caller: Caller, id: string): Promise<Body>;
-  list(caller: Caller, q: ListQuery): Promise<Body[]>;
-  update(caller: Caller, id: string, changes: Body): Promise<Body>;
-  delete(caller: Caller, id: string): Promise<void>;
-  /**
-   * What the policy rules read beyond the resource itself (a port's or subnet's
-   * network:project_id, network:tenant_id, network:shared). For a new resource
-   * (existing false) it also refuses, with 404, a reference the caller may not use.
-   */
-  related?(caller: Caller, item: Body, existing: boolean): Promise<Body>;
-}
 
 /** The related fields, only when the rule cannot decide without them. */
 export async function withRelated(svc: ResourceService, caller: Caller, obj: Body, check: (related: Body) => void): Promise<void> {

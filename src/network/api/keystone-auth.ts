@@ -3,9 +3,8 @@
 // project, user and roles (implied ones included) become the policy credentials.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Credentials } from '../../common/policy/engine.js';
-import type { AuthStrategy } from './auth.js';
-import { AuthError } from './errors.js';
-import { makeCaller } from './resource.js';
+import { AuthError, type AuthStrategy } from './auth.js';
+import { makeCaller } from '../model/caller.js';
 
 /** the identity service's token check (src/identity/tokens.ts): signature, expiry, revocation, no database */
 export interface TokenValidator {

@@ -1,11 +1,12 @@
 // Neutron's policy enforcement for the generic controller (neutron/policy.py and
-// neutron/api/v2/base.py): which named rules of src/common/policy/rules.ts a
+// neutron/api/v2/base.py): which named rules of src/network/model/policy-rules.ts a
 // request must pass, and what a failure answers. The rules decide; this module
 // only names them and picks 403 or 404.
 import { allowed, type Target } from '../../common/policy/engine.js';
-import { rules } from '../../common/policy/rules.js';
-import { Errors } from './errors.js';
-import { compiled, notFoundOf, type Caller, type ResourceDef } from './resource.js';
+import { rules } from '../model/policy-rules.js';
+import { Errors } from '../model/errors.js';
+import { compiled, notFoundOf, type ResourceDef } from '../model/resource.js';
+import type { Caller } from '../model/caller.js';
 
 type Body = Record<string, unknown>;
 

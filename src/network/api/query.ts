@@ -1,23 +1,6 @@
-import { Errors, NeutronError } from './errors.js';
-import { isFilterable, isSortable, type ResourceDef } from './resource.js';
-
-export interface TagFilters {
-  all: string[];
-  any: string[];
-  notAll: string[];
-  notAny: string[];
-}
-
-export interface ListQuery {
-  /** attribute → accepted values (a repeated key means any of them), already converted */
-  filters: Map<string, unknown[]>;
-  tags: TagFilters;
-  fields?: string[];
-  sorts: Array<[string, 'asc' | 'desc']>;
-  limit?: number;
-  marker?: string;
-  pageReverse: boolean;
-}
+import { Errors, NeutronError } from '../model/errors.js';
+import type { ListQuery } from '../model/list-query.js';
+import { isFilterable, isSortable, type ResourceDef } from '../model/resource.js';
 
 const CONTROL = new Set(['fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse', 'tags', 'tags-any', 'not-tags', 'not-tags-any']);
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../../common/db/index.js';
+import type { Database } from '../db/database.js';
 
 /**
  * Serialized answers to GET requests, valid exactly as long as the database has not changed.

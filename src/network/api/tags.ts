@@ -2,11 +2,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { TaggedTable, Tags } from '../ml2/tags.js';
 import type { AuthStrategy } from './auth.js';
-import { withRelated, type ResourceService } from './controller.js';
+import { withRelated } from './controller.js';
+import type { ResourceService } from '../model/resource-service.js';
 import { authorizeAction } from './policy.js';
-import { Errors } from './errors.js';
-import { collectionOf, type ResourceDef } from './resource.js';
-import { V } from './validators.js';
+import { Errors } from '../model/errors.js';
+import { collectionOf, type ResourceDef } from '../model/resource.js';
+import { V } from '../model/validators.js';
 
 /** The standard-attr-tag extension: /v2.0/{collection}/{id}/tags[/{tag}] for any resource; the writes are the plugin's. */
 export function registerTags(app: FastifyInstance, tagStore: Tags, def: ResourceDef, svc: ResourceService, auth: AuthStrategy): void {

@@ -1,4 +1,4 @@
-/** Row types of the network RBAC tables (part of the one database Schema, src/common/db/schema.ts). */
+/** Row types of the network RBAC tables (part of NetworkSchema, src/network/db/schema.ts). */
 
 /**
  * Neutron's networkrbacs: who may use a network beyond its project. action is

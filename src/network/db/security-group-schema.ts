@@ -1,4 +1,4 @@
-/** Row types of the security-group tables (part of the one database Schema, src/common/db/schema.ts). */
+/** Row types of the security-group tables (part of NetworkSchema, src/network/db/schema.ts). */
 
 /**
  * Neutron's securitygrouprules. protocol is kept as the API gives it after

@@ -1,8 +1,8 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
-import type { Db, Tx } from '../../common/db/index.js';
-import type { Schema } from '../../common/db/schema.js';
-import { columnOf, compiled, notFoundOf, type ResourceDef } from '../api/resource.js';
-import type { ListQuery } from '../api/query.js';
+import type { Db, Tx } from './database.js';
+import type { NetworkSchema } from './schema.js';
+import { columnOf, compiled, notFoundOf, type ResourceDef } from '../model/resource.js';
+import type { ListQuery } from '../model/list-query.js';
 
 type Row = Record<string, unknown>;
 type Body = Record<string, unknown>;
@@ -48,7 +48,7 @@ function storageValue(def: ResourceDef, name: string, v: unknown): unknown {
 
 /** Lists rows with filters, tags, sorting and keyset pagination done in SQL. */
 export async function listRows(db: Db | Tx, def: ResourceDef, q: ListQuery, opts: ListOptions = {}): Promise<Body[]> {
-  const table = def.table as keyof Schema;
+  const table = def.table as keyof NetworkSchema;
   const where = (eb: AnyEb): Expression<SqlBool> => {
     const conds: Expression<SqlBool>[] = [];
     for (const [name, values] of q.filters) {

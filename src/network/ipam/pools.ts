@@ -1,7 +1,7 @@
 // Allocation pools: Neutron's defaults (neutron/ipam/utils.py generate_pools)
 // and validation of user-supplied pools (ipam_backend_mixin), with the same
 // exception types, statuses and messages.
-import { type Cidr, cidrLast, formatCidr, formatIp, parseCidr, parseIp } from './address.js';
+import { type Cidr, cidrLast, formatCidr, formatIp, parseCidr, parseIp } from '../../common/net-address.js';
 
 export interface Pool {
   start: string;

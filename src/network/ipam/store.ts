@@ -1,6 +1,7 @@
-import type { Dialect, Tx } from '../../common/db/index.js';
-import { Errors } from '../api/errors.js';
-import { cidrContains, formatIp, parseCidr, parseIp, sortKey, type Cidr, type IpVersion } from './address.js';
+import type { Dialect } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
+import { Errors } from '../model/errors.js';
+import { cidrContains, formatIp, parseCidr, parseIp, sortKey, type Cidr, type IpVersion } from '../../common/net-address.js';
 import type { ParsedPool } from './pools.js';
 import { usableBounds } from './pools.js';
 

@@ -1,5 +1,5 @@
-import type { Db } from '../../common/db/index.js';
-import { NeutronError } from '../api/errors.js';
+import type { Db } from '../db/database.js';
+import { NeutronError } from '../model/errors.js';
 
 export interface AvailabilityZone {
   name: string;

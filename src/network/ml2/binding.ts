@@ -1,4 +1,4 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import type { PluginContext } from './context.js';
 import type { HostAgent, Segment } from './types.js';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../common/config.js';
-import type { Database, Tx } from '../../common/db/index.js';
+import type { Database, Tx } from '../db/database.js';
+import type { NetworkSchema } from '../db/schema.js';
 import { isRetryable } from '../../common/db/index.js';
 import { GroupCommitter } from '../../common/db/group-commit.js';
 import type { Logger } from '../../common/logging.js';
@@ -19,7 +20,7 @@ export class PluginContext {
   /** what agents follow: every change they need, recorded in the change's transaction */
   readonly changeLog: ChangeLog;
   /** SQLite writes one transaction at a time: concurrent ones share a commit (PostgreSQL runs them side by side) */
-  private readonly grouped?: GroupCommitter;
+  private readonly grouped?: GroupCommitter<NetworkSchema>;
 
   constructor(
     readonly database: Database,

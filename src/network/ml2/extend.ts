@@ -1,5 +1,5 @@
-import type { Db, Tx } from '../../common/db/index.js';
-import { parseIp, sortKey } from '../ipam/address.js';
+import type { Db, Tx } from '../db/database.js';
+import { parseIp, sortKey } from '../../common/net-address.js';
 
 type Body = Record<string, unknown>;
 

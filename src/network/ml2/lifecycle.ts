@@ -1,4 +1,4 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import type { Resource } from '../callbacks.js';
 import { resourceChange } from '../agents/change-log.js';
 import type { PluginContext } from './context.js';

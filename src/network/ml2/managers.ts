@@ -1,7 +1,7 @@
 import type { Ml2Config } from '../../common/config.js';
 import type { Logger } from '../../common/logging.js';
-import type { Tx } from '../../common/db/index.js';
-import { Errors, NeutronError } from '../api/errors.js';
+import type { Tx } from '../db/database.js';
+import { Errors, NeutronError } from '../model/errors.js';
 import { mechanismDrivers, typeDrivers } from './drivers/registry.js';
 import type { BindingContext, DriverContext, HookName, MechanismDriver, Segment, TypeDriver } from './types.js';
 

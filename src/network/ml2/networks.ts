@@ -1,9 +1,9 @@
-import type { Db, Tx } from '../../common/db/index.js';
-import type { ListQuery } from '../api/query.js';
-import { Errors } from '../api/errors.js';
-import type { Caller } from '../api/resource.js';
-import { hasGlobalScope } from '../../common/policy/network-rules.js';
-import { networkDef } from '../api/resources/network.js';
+import type { Db, Tx } from '../db/database.js';
+import type { ListQuery } from '../model/list-query.js';
+import { Errors } from '../model/errors.js';
+import type { Caller } from '../model/caller.js';
+import { hasGlobalScope } from '../model/policy-rules.js';
+import { networkDef } from '../model/resources/network.js';
 import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
 import { newId, now, type PluginContext } from './context.js';
 import { AvailabilityZones } from './availability-zones.js';

@@ -1,5 +1,5 @@
 import type { Config } from '../../common/config.js';
-import type { Database } from '../../common/db/index.js';
+import type { Database } from '../db/database.js';
 import type { Logger } from '../../common/logging.js';
 import { CallbackRegistry } from '../callbacks.js';
 import { AvailabilityZones } from './availability-zones.js';

@@ -1,6 +1,6 @@
-import type { Tx } from '../../common/db/index.js';
-import { Errors } from '../api/errors.js';
-import { cidrContains, eui64, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
+import type { Tx } from '../db/database.js';
+import { Errors } from '../model/errors.js';
+import { cidrContains, eui64, formatIp, parseCidr, parseIp, type Cidr } from '../../common/net-address.js';
 import type { IpamSubnet } from '../ipam/store.js';
 import { portRowChange } from '../agents/change-log.js';
 import { now, type PluginContext } from './context.js';

@@ -1,10 +1,10 @@
 import type { ExpressionBuilder } from 'kysely';
-import type { Db, Tx } from '../../common/db/index.js';
-import { hasGlobalScope } from '../../common/policy/network-rules.js';
-import { Errors } from '../api/errors.js';
-import type { ListQuery } from '../api/query.js';
-import type { Caller } from '../api/resource.js';
-import { RBAC_ACTIONS, rbacPolicyDef } from '../api/resources/rbac-policy.js';
+import type { Db, Tx } from '../db/database.js';
+import { hasGlobalScope } from '../model/policy-rules.js';
+import { Errors } from '../model/errors.js';
+import type { ListQuery } from '../model/list-query.js';
+import type { Caller } from '../model/caller.js';
+import { RBAC_ACTIONS, rbacPolicyDef } from '../model/resources/rbac-policy.js';
 import { fromRow, listRows } from '../db/table.js';
 import type { NewChange } from '../agents/change-log.js';
 import { newId, type PluginContext } from './context.js';

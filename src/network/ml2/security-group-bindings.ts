@@ -1,6 +1,6 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { sgChange, type ChangeLog } from '../agents/change-log.js';
-import { Errors, NeutronError } from '../api/errors.js';
+import { Errors, NeutronError } from '../model/errors.js';
 import { defaultRules } from '../db/security-group-migration.js';
 import { newId, now } from './context.js';
 

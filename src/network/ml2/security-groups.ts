@@ -1,11 +1,11 @@
-import type { Db, Tx } from '../../common/db/index.js';
-import { hasGlobalScope } from '../../common/policy/network-rules.js';
-import { Errors } from '../api/errors.js';
-import type { ListQuery } from '../api/query.js';
-import type { Caller } from '../api/resource.js';
-import { IP_PROTOCOL_MAP, securityGroupDef, securityGroupRuleDef } from '../api/resources/security-group.js';
+import type { Db, Tx } from '../db/database.js';
+import { hasGlobalScope } from '../model/policy-rules.js';
+import { Errors } from '../model/errors.js';
+import type { ListQuery } from '../model/list-query.js';
+import type { Caller } from '../model/caller.js';
+import { IP_PROTOCOL_MAP, securityGroupDef, securityGroupRuleDef } from '../model/resources/security-group.js';
 import { fromRow, listRows, toRow } from '../db/table.js';
-import { parseIp } from '../ipam/address.js';
+import { parseIp } from '../../common/net-address.js';
 import { newId, now, type PluginContext } from './context.js';
 import { group, loadTags } from './extend.js';
 import { readsOwnProject } from './rbac.js';

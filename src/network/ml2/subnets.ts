@@ -1,10 +1,10 @@
-import type { Db, Tx } from '../../common/db/index.js';
-import type { ListQuery } from '../api/query.js';
-import { Errors, NeutronError } from '../api/errors.js';
-import type { Caller } from '../api/resource.js';
-import { subnetDef } from '../api/resources/subnet.js';
+import type { Db, Tx } from '../db/database.js';
+import type { ListQuery } from '../model/list-query.js';
+import { Errors, NeutronError } from '../model/errors.js';
+import type { Caller } from '../model/caller.js';
+import { subnetDef } from '../model/resources/subnet.js';
 import { fromRow, listRows, toRow } from '../db/table.js';
-import { cidrLast, cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../ipam/address.js';
+import { cidrLast, cidrsOverlap, formatIp, parseCidr, parseIp, type Cidr } from '../../common/net-address.js';
 import { defaultGateway, defaultPools, IpamError, parsePools, validatePools, type ParsedPool, type Pool } from '../ipam/pools.js';
 import { newId, now, type PluginContext } from './context.js';
 import { extendSubnets } from './extend.js';
@@ -12,7 +12,7 @@ import { portRowChange } from '../agents/change-log.js';
 import { createResources, deleteResource, updateResource, type Ops } from './lifecycle.js';
 import { isAutoAddressMode, PortAddresses } from './port-addresses.js';
 import type { Networks } from './networks.js';
-import { hasGlobalScope } from '../../common/policy/network-rules.js';
+import { hasGlobalScope } from '../model/policy-rules.js';
 import { ACCESS_SHARED, openNetworkIds, readsOwnProject } from './rbac.js';
 
 type Body = Record<string, unknown>;

@@ -1,6 +1,6 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import { portRowChange, type NewChange } from '../agents/change-log.js';
-import { Errors } from '../api/errors.js';
+import { Errors } from '../model/errors.js';
 import type { PluginContext } from './context.js';
 
 /** The tables of the resources that carry tags. */

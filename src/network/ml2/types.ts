@@ -1,4 +1,4 @@
-import type { Tx } from '../../common/db/index.js';
+import type { Tx } from '../db/database.js';
 import type { Ml2Config } from '../../common/config.js';
 import type { Logger } from '../../common/logging.js';
 

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { QuotaConfig } from '../../common/config.js';
-import type { Db, Dialect, Tx } from '../../common/db/index.js';
-import { Errors } from '../api/errors.js';
+import type { Db, Tx } from '../db/database.js';
+import type { Dialect } from '../../common/db/index.js';
+import { Errors } from '../model/errors.js';
 import { defaultLimits, servedQuotas, type ServedQuota } from './resources.js';
 
 type Body = Record<string, unknown>;

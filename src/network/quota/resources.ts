@@ -1,6 +1,6 @@
 import type { QuotaConfig } from '../../common/config.js';
-import { defineResource, type Attr, type ResourceOf } from '../api/resource.js';
-import { C, V } from '../api/validators.js';
+import { defineResource, type Attr, type ResourceOf } from '../model/resource.js';
+import { C, V } from '../model/validators.js';
 
 /** Tables whose rows count as a project's use of a quota resource (each has project_id). */
 export type CountedTable = 'networks' | 'subnets' | 'ports' | 'security_groups' | 'security_group_rules' | 'network_rbacs';

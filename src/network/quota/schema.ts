@@ -1,4 +1,4 @@
-/** Row types of the quota table (part of the one database Schema, src/common/db/schema.ts). */
+/** Row types of the quota table (part of NetworkSchema, src/network/db/schema.ts). */
 
 /** Neutron's quotas: a project's own limit for one resource; a project without a row has the configured default. */
 export interface QuotaRow {

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AGENT_API, type AgentReport, type AgentReportReply, type AgentType, type HostState } from '../../../agent/protocol.js';
 import type { AuthStrategy } from '../../api/auth.js';
-import { Errors } from '../../api/errors.js';
+import { Errors } from '../../model/errors.js';
 import { searchOf } from '../../api/controller.js';
 import type { Ml2Plugin } from '../../ml2/plugin.js';
 import type { Agents } from '../agents.js';

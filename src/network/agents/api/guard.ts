@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { allowed } from '../../../common/policy/engine.js';
-import { rules } from '../../../common/policy/rules.js';
+import { rules } from '../../model/policy-rules.js';
 import type { AuthStrategy } from '../../api/auth.js';
-import { Errors } from '../../api/errors.js';
-import type { Caller } from '../../api/resource.js';
+import { Errors } from '../../model/errors.js';
+import type { Caller } from '../../model/caller.js';
 
 /** Authenticates (401 as keystonemiddleware) and enforces a named rule (403 PolicyNotAuthorized). */
 export async function enforceRule(auth: AuthStrategy, req: FastifyRequest, rule: string): Promise<Caller> {

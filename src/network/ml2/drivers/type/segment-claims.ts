@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Tx } from '../../../../common/db/index.js';
+import type { Tx } from '../../../db/database.js';
 
 export type Take = 'taken' | 'busy' | 'gone';
 

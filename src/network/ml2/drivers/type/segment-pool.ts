@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import type { Tx } from '../../../../common/db/index.js';
+import type { Tx } from '../../../db/database.js';
 import { SegmentClaims } from './segment-claims.js';
 
 /** Busy ids remembered per search: enough to find a younger claim among them. */

@@ -1,4 +1,4 @@
-import { Errors } from '../../../api/errors.js';
+import { Errors } from '../../../model/errors.js';
 import type { Ml2Config } from '../../../../common/config.js';
 import type { TypeDriver } from '../../types.js';
 import { parseRange, SegmentPool } from './segment-pool.js';

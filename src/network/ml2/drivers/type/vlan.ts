@@ -1,6 +1,6 @@
-import { Errors } from '../../../api/errors.js';
+import { Errors } from '../../../model/errors.js';
 import type { Ml2Config } from '../../../../common/config.js';
-import type { Tx } from '../../../../common/db/index.js';
+import type { Tx } from '../../../db/database.js';
 import type { TypeDriver } from '../../types.js';
 import { parseRange, SegmentPool } from './segment-pool.js';
 

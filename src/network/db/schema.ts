@@ -1,10 +1,9 @@
-import type { IdentitySchema } from '../../identity/db/schema.js';
-import type { NetworkRbacSchema } from '../../network/db/rbac-schema.js';
-import type { SecurityGroupExtraColumns, SecurityGroupSchema } from '../../network/db/security-group-schema.js';
-import type { QuotaSchema } from '../../network/quota/schema.js';
-import type { ChangeLogSchema } from '../../network/agents/change-log-schema.js';
-import type { AgentSchema } from '../../network/agents/schema.js';
-/** Row types of every table; booleans are stored as 0/1 on both dialects, lists and maps as JSON text. */
+import type { NetworkRbacSchema } from './rbac-schema.js';
+import type { SecurityGroupExtraColumns, SecurityGroupSchema } from './security-group-schema.js';
+import type { QuotaSchema } from '../quota/schema.js';
+import type { ChangeLogSchema } from '../agents/change-log-schema.js';
+import type { AgentSchema } from '../agents/schema.js';
+/** Row types of the network service's tables; booleans are stored as 0/1 on both dialects, lists and maps as JSON text. */
 
 export interface NetworkRow {
   id: string;
@@ -126,7 +125,8 @@ export interface PortSecurityGroupRow {
   security_group_id: string;
 }
 
-export interface Schema extends IdentitySchema, NetworkRbacSchema, SecurityGroupSchema, QuotaSchema, ChangeLogSchema, AgentSchema {
+/** Every table of the network service. */
+export interface NetworkSchema extends NetworkRbacSchema, SecurityGroupSchema, QuotaSchema, ChangeLogSchema, AgentSchema {
   networks: NetworkRow;
   network_segments: SegmentRow;
   segment_allocations: SegmentAllocationRow;

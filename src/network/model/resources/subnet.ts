@@ -1,4 +1,4 @@
-import { parseCidr, formatCidr } from '../../ipam/address.js';
+import { parseCidr, formatCidr } from '../../../common/net-address.js';
 import { C, V } from '../validators.js';
 import { defineResource, type ResourceOf } from '../resource.js';
 import { booleanAttr, idAttr, nameAttrs, projectAttrs, standardAttrs } from './common.js';

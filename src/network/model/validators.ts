@@ -1,4 +1,4 @@
-import { parseCidr, parseIp, formatCidr, isValidMac } from '../ipam/address.js';
+import { parseCidr, parseIp, formatCidr, isValidMac } from '../../common/net-address.js';
 
 /** A validator returns Neutron's error_message, or undefined when the value is valid. */
 export type Validator = (value: unknown) => string | undefined;

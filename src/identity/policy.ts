@@ -1,4 +1,4 @@
-import { allOf, always, anyOf, hasRole, isAdmin, isSystemScoped, type Check, type Rules } from './engine.js';
+import { allOf, always, anyOf, hasRole, isAdmin, isSystemScoped, type Check, type Rules } from '../common/policy/engine.js';
 
 // Keystone's default rules (keystone/common/policies), by their names. The admin
 // role on the system (a system-scoped token) passes wherever `isAdmin` does, and so
@@ -26,7 +26,7 @@ const adminWrites = (name: string): Rules => ({
   [`identity:delete_${name}`]: isAdmin,
 });
 
-export const identityRules: Rules = {
+export const rules: Rules = {
   // tokens: admins, and the token's own user
   'identity:check_token': adminOrOwner,
   'identity:validate_token': adminOrOwner,

@@ -1,7 +1,7 @@
 import { Errors } from '../errors.js';
 import { V } from '../validators.js';
 import { defineResource, type ResourceOf } from '../resource.js';
-import { formatIp, parseCidr, parseIp } from '../../ipam/address.js';
+import { formatIp, parseCidr, parseIp } from '../../../common/net-address.js';
 import { booleanAttr, idAttr, nameAttrs, projectAttrs, standardAttrs } from './common.js';
 
 const repr = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));

@@ -13,19 +13,6 @@ export class NeutronError extends Error {
   }
 }
 
-/**
- * A request the authentication layer refused: answered as keystonemiddleware
- * answers in front of Neutron (Keystone's error body, and where to get a token).
- */
-export class AuthError extends NeutronError {
-  constructor(readonly identityUri: string) {
-    super('HTTPUnauthorized', 401, 'The request you have made requires authentication.');
-  }
-  body() {
-    return { error: { code: 401, title: 'Unauthorized', message: this.message } };
-  }
-}
-
 const make = (type: string, status: number) => (message: string) => new NeutronError(type, status, message);
 
 export const Errors = {

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { AGENT_API, type ChangeBatch } from '../../agent/protocol.js';
-import type { Config } from '../../common/config.js';
-import type { Logger } from '../../common/logging.js';
-import type { AuthStrategy } from '../api/auth.js';
-import { Errors } from '../api/errors.js';
-import type { PluginContext } from '../ml2/context.js';
+import { AGENT_API, type ChangeBatch } from '../../../agent/protocol.js';
+import type { Config } from '../../../common/config.js';
+import type { Logger } from '../../../common/logging.js';
+import type { AuthStrategy } from '../../api/auth.js';
+import { Errors } from '../../model/errors.js';
+import type { PluginContext } from '../../ml2/context.js';
 import { authenticateAgent } from './agent-auth.js';
-import { ChangeFeed } from './change-feed.js';
-import { startCompaction } from './compaction.js';
+import { ChangeFeed } from '../change-feed.js';
+import { startCompaction } from '../compaction.js';
 
 /** The most entries one answer carries; a follower further behind asks again at once. */
 export const CHANGE_BATCH = 500;

@@ -1,15 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-import { up0002 } from '../../identity/db/migration.js';
-import { up0003 } from '../../network/db/rbac-migration.js';
-import { up0004 } from '../../network/db/security-group-migration.js';
-import { up0005 } from '../../identity/db/groups-migration.js';
-import { up0006 } from '../../identity/db/project-tags-migration.js';
-import { up0007 } from '../../identity/db/inherited-migration.js';
-import { up0008 } from '../../identity/db/credentials-migration.js';
-import { up0009 } from '../../identity/db/extras-migration.js';
-import { up0010 } from '../../network/quota/migration.js';
-import { up0011 } from '../../network/agents/change-log-migration.js';
-import { up0012 } from '../../network/agents/migration.js';
+import { sql, type Kysely } from 'kysely';
 
 // Migrations are frozen once released: add a new one, never edit an old one.
 // Types are chosen to mean the same on SQLite and PostgreSQL.
@@ -18,7 +7,7 @@ const id = 'varchar(36)';
 const name = 'varchar(255)';
 const ts = 'varchar(32)';
 
-async function up0001(db: Kysely<any>): Promise<void> {
+export async function up0001(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('networks')
     .addColumn('id', id, (c) => c.primaryKey())
@@ -164,18 +153,3 @@ async function up0001(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('port_security_groups_pk', ['port_id', 'security_group_id'])
     .execute();
 }
-
-export const migrations: Record<string, Migration> = {
-  '0001_network_core': { up: up0001 },
-  '0002_identity': { up: up0002 },
-  '0003_network_rbac': { up: up0003 },
-  '0004_network_security_groups': { up: up0004 },
-  '0005_identity_groups': { up: up0005 },
-  '0006_identity_project_tags': { up: up0006 },
-  '0007_identity_inherited': { up: up0007 },
-  '0008_identity_credentials': { up: up0008 },
-  '0009_identity_extras': { up: up0009 },
-  '0010_network_quotas': { up: up0010 },
-  '0011_network_change_log': { up: up0011 },
-  '0012_network_agents': { up: up0012 },
-};

@@ -3,15 +3,16 @@
 // each also with Neutron's ".json" format suffix.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allowed } from '../../common/policy/engine.js';
-import { rules } from '../../common/policy/rules.js';
-import type { AuthStrategy } from '../api/auth.js';
-import { searchOf } from '../api/controller.js';
-import { Errors } from '../api/errors.js';
-import { fieldsOf } from '../api/query.js';
-import { prepareUpdate, type Caller } from '../api/resource.js';
-import { C } from '../api/validators.js';
+import { rules } from '../model/policy-rules.js';
+import type { AuthStrategy } from './auth.js';
+import { searchOf } from './controller.js';
+import { Errors } from '../model/errors.js';
+import { fieldsOf } from './query.js';
+import { prepareUpdate } from './body.js';
+import type { Caller } from '../model/caller.js';
+import { C } from '../model/validators.js';
 import type { PluginContext } from '../ml2/context.js';
-import { quotaDef, type QuotaLimits } from './resources.js';
+import { quotaDef, type QuotaLimits } from '../quota/resources.js';
 
 type Body = Record<string, unknown>;
 type IdRequest = FastifyRequest<{ Params: { id: string; action?: string } }>;

@@ -1,4 +1,4 @@
-import { allOf, anyOf, hasRole, isAdmin, ownsTarget, type Check, type Rules } from './engine.js';
+import { allOf, anyOf, hasRole, isAdmin, ownsTarget, type Check, type Rules } from '../../common/policy/engine.js';
 
 // Neutron's default rules (neutron/conf/policies/{base,network,subnet,port,rbac,security_group}.py, the
 // 2023.2+ "secure RBAC" defaults, new defaults enforced), by their names. Only the rules
@@ -45,7 +45,7 @@ const ADMIN_OR_SG_OWNER_READER: Check = anyOf(ADMIN, allOf(hasRole('reader'), sg
 /** `not field:rbac_policy:target_tenant=*` */
 const notWildcard: Check = (_c, t) => t.target_tenant !== '*' && t.target_project !== '*';
 
-export const networkRules: Rules = {
+export const rules: Rules = {
   // --- named rules of base.py, for reference by name
   context_is_admin: ADMIN,
   context_is_advsvc: hasRole('advsvc'),
@@ -168,7 +168,7 @@ export const networkRules: Rules = {
   get_security_group_rule: ADMIN_OR_SG_OWNER_READER,
   delete_security_group_rule: ADMIN_OR_SG_OWNER_MEMBER,
 
-  // --- quotas.py (the target is always the caller's own project: src/network/quota/api.ts)
+  // --- quotas.py (the target is always the caller's own project: src/network/api/quotas.ts)
   get_quota: anyOf(ADMIN, allOf(hasRole('manager'), ownsTarget)),
   update_quota: ADMIN,
   delete_quota: ADMIN,

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { AuthStrategy } from '../api/auth.js';
-import type { Ml2Plugin } from '../ml2/plugin.js';
-import { Agents } from './agents.js';
-import { registerAgentsApi } from './api/agents.js';
-import { registerAgentEndpoints } from './api/endpoints.js';
-import { DhcpScheduler } from './scheduler.js';
-import { guardDhcpPort, reserveDhcpPorts } from './api/dhcp-port.js';
-import { makeCaller } from '../api/resource.js';
+import type { AuthStrategy } from '../../api/auth.js';
+import type { Ml2Plugin } from '../../ml2/plugin.js';
+import { Agents } from '../agents.js';
+import { registerAgentsApi } from './agents.js';
+import { registerAgentEndpoints } from './endpoints.js';
+import { DhcpScheduler } from '../scheduler.js';
+import { guardDhcpPort, reserveDhcpPorts } from './dhcp-port.js';
+import { makeCaller } from '../../model/caller.js';
 
 export interface AgentsService {
   agents: Agents;

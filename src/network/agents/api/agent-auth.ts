@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AuthStrategy } from '../api/auth.js';
-import { Errors } from '../api/errors.js';
-import type { Caller } from '../api/resource.js';
+import type { AuthStrategy } from '../../api/auth.js';
+import { Errors } from '../../model/errors.js';
+import type { Caller } from '../../model/caller.js';
 
 /** Roles that may speak the agent protocol (Neutron's agents run as the service user). */
 const AGENT_ROLES = ['service', 'admin'];

@@ -16,7 +16,7 @@ import {
   parseIp,
   randomMac,
   sortKey,
-} from '../../../src/network/ipam/address.js';
+} from '../../src/common/net-address.js';
 
 const v6 = (s: string): bigint => {
   const ip = parseIp(s);

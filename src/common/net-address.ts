@@ -1,6 +1,7 @@
-// Pure IP/CIDR/MAC helpers for IPAM. Addresses are bigints so IPv4 and IPv6
-// share one arithmetic path; strings are parsed strictly, as Neutron's API
-// validators do, and printed the way Neutron (netaddr over glibc) prints them.
+// Pure IP/CIDR/MAC helpers, for IPAM, the API's validators and the DHCP agent.
+// Addresses are bigints so IPv4 and IPv6 share one arithmetic path; strings are
+// parsed strictly, as Neutron's API validators do, and printed the way Neutron
+// (netaddr over glibc) prints them.
 import { randomInt } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 
