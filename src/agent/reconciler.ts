@@ -19,6 +19,14 @@ export interface Reconciler {
   reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }>;
   /** the `configurations` dict of the agent's heartbeat */
   configurations(): Record<string, unknown>;
+  /**
+   * Whether a port bound here waits for its device (a tap `port plug` has not made yet, or
+   * made after the reconcile read the kernel): nothing from the server says when it appears,
+   * so the runtime asks `devicesAppeared` every couple of seconds, as Neutron's agent polls its taps.
+   */
+  waitingForDevices?(): boolean;
+  /** the networks of awaited devices that exist now (to reconcile again) */
+  devicesAppeared?(): Promise<string[]>;
   /** stop what needs stopping on shutdown (never tears down what was wired) */
   close?(): Promise<void>;
 }

@@ -16,6 +16,9 @@ import type { HostState } from './protocol.js';
 import type { Reconciler } from './reconciler.js';
 import { needed, served } from './sync.js';
 
+/** seconds between looks for the device of a port bound here that is not plugged yet (Neutron's polling_interval) */
+const DEVICE_POLL_SECONDS = 2;
+
 export interface RuntimeOptions {
   host: string;
   /** seconds between heartbeats (Neutron's report_interval) */
@@ -151,7 +154,8 @@ export class AgentRuntime {
     const poll = this.opts.pollSeconds ?? 30;
     const batchMs = this.opts.batchMs ?? 75;
     while (!signal.aborted && !this.needFull && Date.now() - this.lastFull < resyncMs) {
-      let batch = await this.api.changes(this.revision!, poll, signal);
+      const waiting = this.reconciler.waitingForDevices?.() ?? false;
+      let batch = await this.api.changes(this.revision!, waiting ? DEVICE_POLL_SECONDS : poll, signal);
       // the server answers sensibly: healthy again, even when nothing here changes
       this.onSuccess();
       let want = needed(batch.changes, this.opts.host, this.reconciler.agentType, this.known);
@@ -165,6 +169,7 @@ export class AgentRuntime {
         want = { full: want.full || more.full, networkIds: new Set([...want.networkIds, ...more.networkIds]) };
         revision = batch.revision;
       }
+      if (waiting && !want.full) for (const id of (await this.reconciler.devicesAppeared?.()) ?? []) want.networkIds.add(id);
       if (want.full) {
         this.needFull = true;
         return;

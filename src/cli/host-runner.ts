@@ -5,8 +5,8 @@
 import { NetnsRunner } from '../host/linux/netns-runner.js';
 import { ExecRunner, type Runner } from '../host/linux/runner.js';
 
-/** a host's network namespace in this machine's /run/netns, or undefined when the host is not one of its namespaces */
-export type HostNetnsLookup = (host: string) => string | undefined;
+/** a host's network namespace in this machine's /run/netns, or undefined when the host is not one of its namespaces; `cloud` (the clouds.yaml entry in use) tells labs apart */
+export type HostNetnsLookup = (host: string, cloud?: string) => string | undefined;
 
 const lookups: HostNetnsLookup[] = [];
 
@@ -15,9 +15,9 @@ export function registerHostNetns(lookup: HostNetnsLookup): void {
 }
 
 /** a runner for commands on `host`: inside its namespace when a lookup knows it, else here */
-export function runnerForHost(host: string): Runner {
+export function runnerForHost(host: string, cloud?: string): Runner {
   for (const lookup of lookups) {
-    const netns = lookup(host);
+    const netns = lookup(host, cloud);
     if (netns) return new NetnsRunner(new ExecRunner(), netns);
   }
   return new ExecRunner();

@@ -146,7 +146,7 @@ function statusCommand(): Command {
 
 export function labCommand(): Command {
   // `cloudlet port plug --host osad1` on the machine: the tap goes into that lab host's namespace
-  registerHostNetns((host) => labHostNetns(host)?.netns);
+  registerHostNetns((host, cloud) => labHostNetns(host, undefined, undefined, cloud)?.netns);
   const lab = new Command('lab').description('several cloudlet hosts on this machine, as network namespaces (root)');
   lab.addCommand(upCommand());
   lab.addCommand(downCommand());

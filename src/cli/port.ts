@@ -90,7 +90,7 @@ export function portCommand(): Command {
           if (after['binding:vif_type'] === 'binding_failed') {
             throw new Error(`binding port ${p.id} to host ${host} failed: no alive L2 agent there serves its network (cloudlet agent list)`);
           }
-          await plugPort(runnerForHost(host), { portId: p.id, mac: p.mac_address, mtu: network.mtu, netns: flags.netns, ifname: flags.ifname });
+          await plugPort(runnerForHost(host, flags.osCloud ?? process.env.OS_CLOUD), { portId: p.id, mac: p.mac_address, mtu: network.mtu, netns: flags.netns, ifname: flags.ifname });
         } catch (err) {
           // nothing half-made: the binding this command set goes back
           if (!bound) await setHost(api, p.id, '').catch(() => {});
@@ -110,7 +110,7 @@ export function portCommand(): Command {
         const api = networkClient(flags);
         const p = await findPort(api, ref);
         // where the port's host has its links (a lab host's namespace), else here
-        await unplugPort(runnerForHost(p['binding:host_id'] || hostname()), p.id);
+        await unplugPort(runnerForHost(p['binding:host_id'] || hostname(), flags.osCloud ?? process.env.OS_CLOUD), p.id);
         if (p['binding:host_id']) await setHost(api, p.id, '');
         process.stdout.write(`unplugged port ${p.id}${p['binding:host_id'] ? ` from host ${p['binding:host_id']}` : ''}\n`);
       })(opts),

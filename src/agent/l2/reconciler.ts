@@ -1,9 +1,9 @@
 // The L2 agent's data-plane half (Neutron's linuxbridge agent with l2population and the
 // ARP responder): read the kernel, plan, apply, report which ports got wired or unwired.
 import type { Logger } from '../../common/logging.js';
-import { probeVlan } from '../../host/linux/links.js';
+import { listLinks, probeVlan } from '../../host/linux/links.js';
 import type { Runner } from '../../host/linux/runner.js';
-import type { HostState } from '../protocol.js';
+import { tapName, type HostState } from '../protocol.js';
 import type { Reconciler } from '../reconciler.js';
 import { applySteps } from './apply.js';
 import type { L2Config } from './config.js';
@@ -22,6 +22,8 @@ export class L2Reconciler implements Reconciler {
   private foreign: string[] = [];
   private lastErrors: string[] = [];
   private warned = new Set<string>();
+  /** tap → network id: ports bound here, up, whose tap did not exist at the last reconcile */
+  private awaited = new Map<string, string>();
   /** reconciles run one at a time (a full resync and a change may be asked for together) */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -62,11 +64,26 @@ export class L2Reconciler implements Reconciler {
     }
     this.foreign = p.foreign;
 
+    for (const [tap, net] of this.awaited) if (!scope || scope.has(net)) this.awaited.delete(tap);
+    for (const n of state.networks) {
+      for (const port of n.ports) if (port.host === state.host && port.admin_state_up && !p.wired.has(port.id)) this.awaited.set(tapName(port.id), n.id);
+    }
+
     const before = this.wired;
     const now = new Map([...before].filter(([, net]) => scope !== undefined && !scope.has(net)));
     for (const [port, net] of p.wired) now.set(port, net);
     this.wired = now;
     return { up: [...now.keys()].filter((id) => !before.has(id)), down: [...before.keys()].filter((id) => !now.has(id)) };
+  }
+
+  waitingForDevices(): boolean {
+    return this.awaited.size > 0;
+  }
+
+  async devicesAppeared(): Promise<string[]> {
+    if (this.awaited.size === 0) return [];
+    const names = new Set((await listLinks(this.runner)).map((l) => l.name));
+    return [...new Set([...this.awaited].filter(([tap]) => names.has(tap)).map(([, net]) => net))];
   }
 
   configurations(): Record<string, unknown> {
