@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeCloudEntry } from '../cli/clouds-yaml.js';
-import { deleteNetns, netnsPath } from '../host/linux/lab-links.js';
+import { deleteMountNs, deleteNetns, netnsPath } from '../host/linux/lab-links.js';
 import { cmdlineOf, mountNamespaceOf, netNamespaceId, netNamespaceOf, netnsFilesSeenBy, pidsInNamespaces, stopPids } from '../host/linux/lab-processes.js';
 import type { Runner } from '../host/linux/runner.js';
 import { teardownSteps } from './plan.js';
@@ -36,6 +36,7 @@ export async function labDown(name: string, runner: Runner, opts: { keepDir: boo
   writeState(state);
   for (const step of teardownSteps(state.made)) {
     if (step.kind === 'netns' && (await deleteNetns(runner, step.name))) opts.say(`deleted namespace ${step.name}`);
+    if (step.kind === 'mntns') await deleteMountNs(runner, step.path);
   }
   state.made = [];
   writeState(state);

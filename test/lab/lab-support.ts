@@ -155,7 +155,26 @@ export async function labUp(t: { after(fn: () => unknown): void }, hosts = 3) {
   /** busybox ping: whether `to` answered */
   const ping = async (ns: string, to: string, count = 1): Promise<boolean> => (await sh(['ip', 'netns', 'exec', ns, 'busybox', 'ping', '-c', String(count), '-W', '1', to], false)).code === 0;
 
-  return { name, dir, home, env, entry, api, os, sh, links, fdb, inController, instance, plug, lease, ping, netnsOf, renewToken: async () => (token = await passwordToken(identity, 'admin', cloud.auth.password, 'admin')) };
+  /** network id → pid of the dnsmasq the controller's DHCP agent runs for it (by its --pid-file under the lab dir) */
+  const dnsmasqs = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const e of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+      let argv: string[];
+      try {
+        argv = readFileSync(`/proc/${e}/cmdline`, 'latin1').split('\0');
+      } catch {
+        continue;
+      }
+      const pidFile = argv[0]?.endsWith('dnsmasq') ? argv.find((a) => a.startsWith(`--pid-file=${dir}/`)) : undefined;
+      const net = pidFile?.match(/agents\/([0-9a-f-]{36})\/pid$/)?.[1];
+      if (net) out.set(net, Number(e));
+    }
+    return out;
+  };
+  /** the DHCP agent's files for a network: <controller data dir>/agents/<network id>/ */
+  const dhcpDir = (networkId: string) => join(dir, 'osad', 'agents', networkId);
+
+  return { name, dir, home, env, entry, api, dnsmasqs, dhcpDir, os, sh, links, fdb, inController, instance, plug, lease, ping, netnsOf, renewToken: async () => (token = await passwordToken(identity, 'admin', cloud.auth.password, 'admin')) };
 }
 
 export interface Port {
