@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { killLabProcesses, startLabProcesses } from '../../src/lab/restart.js';
+import { cloudlet } from '../support/cli.js';
 import { labUp, tapOf, until, type Lab, type Port } from './lab-support.js';
 
 const AGENTS = ['osad1-l2', 'osad2-l2'];
@@ -103,5 +104,13 @@ test('kill -9 of every agent and the server: the data plane goes on untouched; c
     for (const [key, ifindex] of Object.entries(linksBefore)) assert.equal(after[key], ifindex, `${key} kept its ifindex`);
     assert.equal(lab.dnsmasqs().get(network.id), dnsmasqBefore.get(network.id), "the network's dnsmasq kept its pid");
     assert.deepEqual(await dhcpInterfaces(lab, network.id), dhcpBefore, "the DHCP namespace's interfaces and addresses are the same");
+  });
+
+  await t.test('lab down with every host process killed still stops the dnsmasq in a host\'s namespaces', async () => {
+    await killLabProcesses(lab.name, ['osad', 'forward-osad', ...AGENTS]);
+    assert.ok(lab.dnsmasqs().has(network.id));
+    const down = await cloudlet(['lab', 'down', '--name', lab.name], lab.env);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(!lab.dnsmasqs().has(network.id), 'no dnsmasq left');
   });
 });

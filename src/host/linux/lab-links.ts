@@ -70,3 +70,19 @@ export async function deleteNetns(runner: Runner, name: string): Promise<boolean
   return true;
 }
 
+
+/**
+ * The network namespaces (as /proc/PID/ns/net names them, net:[inode]) a host's kept mount
+ * namespace lists in its /run/netns: its agents' qdhcp-… ones, found even when none of the
+ * host's processes runs any more (a daemon in one of them is still the lab's to stop).
+ */
+export async function netnsInMountNs(runner: Runner, path: string): Promise<string[]> {
+  if (!existsSync(path)) return [];
+  try {
+    const r = await runner.run({ argv: ['nsenter', `--mount=${path}`, 'find', NETNS_DIR, '-mindepth', '1', '-maxdepth', '1', '-exec', 'stat', '-L', '-c', '%i', '{}', '+'] });
+    return r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map((ino) => `net:[${ino}]`);
+  } catch {
+    // not a namespace kept there (lab up stopped before it was made)
+    return [];
+  }
+}
