@@ -25,7 +25,8 @@ export function labHostNetns(host: string, lab?: string, runDir = LAB_RUN_DIR, c
     const h = state?.topology.hosts.find((x) => x.name === host);
     if (h) found.push({ lab: name, netns: h.netns, path: netnsPath(h.netns), cloud: state?.cloud?.entry });
   }
-  const chosen = found.length > 1 && cloud !== undefined ? found.filter((f) => f.cloud === cloud) : found;
+  const byCloud = found.filter((f) => f.cloud === cloud);
+  const chosen = found.length > 1 && byCloud.length > 0 ? byCloud : found;
   if (chosen.length > 1) throw new Error(`host ${host} is in several labs (${chosen.map((f) => f.lab).join(', ')}): name the lab's cloud (--os-cloud cloudlet-LAB)`);
   const f = chosen[0];
   return f && { lab: f.lab, netns: f.netns, path: f.path };
