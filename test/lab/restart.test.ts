@@ -76,7 +76,9 @@ test('kill -9 of every agent and the server: the data plane goes on untouched; c
     await until('late ACTIVE', async () => ((await lab.api<{ port: Port }>('GET', `/ports/${late.id}`)).port.status === 'ACTIVE' ? true : undefined), 60_000);
     assert.equal((await lab.links('osad2')).find((l) => l.ifname === tapOf(late.id))?.master, (await lab.links('osad2')).find((l) => l.ifname.startsWith('brq'))?.ifname);
     assert.equal((await lab.lease(nsLate)).ip, late.fixed_ips[0]!.ip_address);
-    assert.ok(await lab.ping(nsLate, a.fixed_ips[0]!.ip_address), 'late (osad2) reaches a (osad1)');
+    // osad1's agent, back too, learns late's MAC at osad2's VTEP (l2population): then late reaches a
+    await until("late's FDB entry on osad1", async () => ((await lab.fdb('osad1', vxlan)).some((e) => e.mac === late.mac_address && e.dst === '10.99.0.12') ? true : undefined), 30_000);
+    await until('late (osad2) reaching a (osad1)', async () => ((await lab.ping(nsLate, a.fixed_ips[0]!.ip_address)) ? true : undefined), 10_000);
   });
 
   await t.test("the port deleted meanwhile: its FDB entries leave the other hosts", async () => {
