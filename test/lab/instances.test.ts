@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { cloudlet } from '../support/cli.js';
-import { labUp, tapOf } from './lab-support.js';
+import { labUp, tapOf, until } from './lab-support.js';
 
 test('lab up, then two instances on two compute hosts get their ports\' addresses by DHCP and ping each other', async (t) => {
   const lab = await labUp(t);
@@ -26,7 +26,7 @@ test('lab up, then two instances on two compute hosts get their ports\' addresse
     vms.push({ ns, ip: port.fixed_ips[0]!.ip_address });
   }
   for (const vm of vms) assert.equal((await lab.lease(vm.ns)).ip, vm.ip, `${vm.ns} has its port's address`);
-  assert.ok(await lab.ping(vms[0]!.ns, vms[1]!.ip, 3), 'vm1 → vm2 over VXLAN');
+  await until('vm1 → vm2 over VXLAN', async () => ((await lab.ping(vms[0]!.ns, vms[1]!.ip)) ? true : undefined), 10_000);
 
   const down = await cloudlet(['lab', 'down', '--name', lab.name], lab.env);
   assert.equal(down.code, 0, down.stderr);
