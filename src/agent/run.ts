@@ -155,7 +155,7 @@ export class AgentRuntime {
     const batchMs = this.opts.batchMs ?? 75;
     while (!signal.aborted && !this.needFull && Date.now() - this.lastFull < resyncMs) {
       const waiting = this.reconciler.waitingForDevices?.() ?? false;
-      let batch = await this.api.changes(this.revision!, waiting ? DEVICE_POLL_SECONDS : poll, signal);
+      let batch = await this.api.changes(this.revision!, waiting ? Math.min(poll, DEVICE_POLL_SECONDS) : poll, signal);
       // the server answers sensibly: healthy again, even when nothing here changes
       this.onSuccess();
       let want = needed(batch.changes, this.opts.host, this.reconciler.agentType, this.known);

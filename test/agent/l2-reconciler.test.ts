@@ -116,7 +116,13 @@ test("a port bound here whose tap is not made yet: waited for; once the tap appe
   assert.deepEqual(await r.devicesAppeared(), [], 'no tap yet');
   replies['ip -json -d link show'] = { stdout: JSON.stringify([rawLink(link(tapName(local.id)))]) };
   assert.deepEqual(await r.devicesAppeared(), [NET_A]);
-  // the port unbound from here: nothing to wait for
+  // reconciled with the tap there: nothing more to wait for (wired or not: a tap that exists is not looked for again)
+  await r.reconcile(hostState([n]), { partial: true, networkIds: [NET_A] });
+  assert.equal(r.waitingForDevices(), false);
+  // bound here again without a tap, then unbound: nothing to wait for
+  replies['ip -json -d link show'] = { stdout: '[]' };
+  await r.reconcile(hostState([n]), { partial: false });
+  assert.equal(r.waitingForDevices(), true);
   await r.reconcile(hostState([network(NET_A, { segmentation_id: 42, ports: [], vteps: [] })]), { partial: true, networkIds: [NET_A] });
   assert.equal(r.waitingForDevices(), false);
 });

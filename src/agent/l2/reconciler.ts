@@ -22,7 +22,7 @@ export class L2Reconciler implements Reconciler {
   private foreign: string[] = [];
   private lastErrors: string[] = [];
   private warned = new Set<string>();
-  /** tap → network id: ports bound here, up, whose tap did not exist at the last reconcile */
+  /** tap → network id: ports bound here, up, whose tap did not exist when the last reconcile read the kernel */
   private awaited = new Map<string, string>();
   /** reconciles run one at a time (a full resync and a change may be asked for together) */
   private queue: Promise<unknown> = Promise.resolve();
@@ -43,7 +43,8 @@ export class L2Reconciler implements Reconciler {
     this.vlan ??= await probeVlan(this.runner);
     const scope = opts.partial ? new Set([...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)]) : undefined;
     const input = { desired: state, cfg: this.cfg, vlan: this.vlan, scope };
-    let p = plan({ ...input, actual: await readKernel(this.runner, scope) });
+    const actual = await readKernel(this.runner, scope);
+    let p = plan({ ...input, actual });
     const failed = await applySteps(this.runner, p.steps);
     if (p.steps.length > 0) this.log.info({ steps: p.steps.length, failed: failed.length }, 'l2: applied');
     for (const f of failed) this.log.warn({ step: f.step, err: f.error.message }, 'l2: step failed; planned again next time');
@@ -64,9 +65,11 @@ export class L2Reconciler implements Reconciler {
     }
     this.foreign = p.foreign;
 
+    // taps are made by others (plug, the DHCP agent): one still missing is looked for again soon
+    const links = new Set(actual.links.map((l) => l.name));
     for (const [tap, net] of this.awaited) if (!scope || scope.has(net)) this.awaited.delete(tap);
     for (const n of state.networks) {
-      for (const port of n.ports) if (port.host === state.host && port.admin_state_up && !p.wired.has(port.id)) this.awaited.set(tapName(port.id), n.id);
+      for (const port of n.ports) if (port.host === state.host && port.admin_state_up && !links.has(tapName(port.id))) this.awaited.set(tapName(port.id), n.id);
     }
 
     const before = this.wired;
