@@ -17,14 +17,16 @@ export interface Reconciler {
    * Returns the ports whose devices became wired (`up`) or unwired (`down`) since the last call.
    */
   reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }>;
-  /**
-   * Looks for devices that came or went outside the server's knowledge (a tap plugged
-   * after its port was bound, as Neutron's agent polls for them) and, when there are,
-   * reconciles their networks again from the last desired state. null: nothing to do.
-   */
-  pollDevices?(): Promise<{ up: string[]; down: string[] } | null>;
   /** the `configurations` dict of the agent's heartbeat */
   configurations(): Record<string, unknown>;
+  /**
+   * Whether a port bound here waits for its device (a tap `port plug` has not made yet, or
+   * made after the reconcile read the kernel): nothing from the server says when it appears,
+   * so the runtime asks `devicesAppeared` every couple of seconds, as Neutron's agent polls its taps.
+   */
+  waitingForDevices?(): boolean;
+  /** the networks of awaited devices that exist now (to reconcile again) */
+  devicesAppeared?(): Promise<string[]>;
   /** stop what needs stopping on shutdown (never tears down what was wired) */
   close?(): Promise<void>;
 }

@@ -16,6 +16,10 @@ import type { HostState } from './protocol.js';
 import type { Reconciler } from './reconciler.js';
 import { needed, served } from './sync.js';
 
+/** seconds between looks for the device of a port bound here that is not plugged yet (Neutron's
+ * polling_interval is 2 s; only while one waits, so a plug is wired in well under a second) */
+const DEVICE_POLL_SECONDS = 0.5;
+
 export interface RuntimeOptions {
   host: string;
   /** seconds between heartbeats (Neutron's report_interval) */
@@ -27,8 +31,6 @@ export interface RuntimeOptions {
   /** how long changes are gathered before one fetch (ms; default 75) */
   batchMs?: number;
   backoff?: { firstMs: number; maxMs: number };
-  /** how often the reconciler looks for devices plugged or gone (ms; default 500; Neutron's polling_interval is 2 s) */
-  devicePollMs?: number;
   availabilityZone?: string;
 }
 
@@ -75,7 +77,6 @@ export class AgentRuntime {
   start(): void {
     const signal = this.abort.signal;
     this.loops = [this.heartbeat.run(signal), this.syncLoop(signal)];
-    if (this.reconciler.pollDevices) this.loops.push(this.deviceLoop(signal));
   }
 
   /** stops following the server; what was wired stays as it is */
@@ -149,30 +150,13 @@ export class AgentRuntime {
     this.status.revision = state.revision;
   }
 
-  /** devices plugged after their port was bound: no change in the log tells of them */
-  private async deviceLoop(signal: AbortSignal): Promise<void> {
-    const every = this.opts.devicePollMs ?? 500;
-    while (!signal.aborted) {
-      await sleep(every, signal);
-      if (signal.aborted || this.revision === null) continue;
-      try {
-        const result = await this.reconciler.pollDevices!();
-        if (!result) continue;
-        this.devices.add(result);
-        await this.devices.flush(this.api, this.opts.host);
-      } catch (err) {
-        // the sync loop's next round reports and retries; here only a line
-        this.log.warn(`device poll: ${oneLine(err)}`);
-      }
-    }
-  }
-
   /** follows the log until a full snapshot is due; throws on any failure (the caller backs off) */
   private async follow(signal: AbortSignal, resyncMs: number): Promise<void> {
     const poll = this.opts.pollSeconds ?? 30;
     const batchMs = this.opts.batchMs ?? 75;
     while (!signal.aborted && !this.needFull && Date.now() - this.lastFull < resyncMs) {
-      let batch = await this.api.changes(this.revision!, poll, signal);
+      const waiting = this.reconciler.waitingForDevices?.() ?? false;
+      let batch = await this.api.changes(this.revision!, waiting ? Math.min(poll, DEVICE_POLL_SECONDS) : poll, signal);
       // the server answers sensibly: healthy again, even when nothing here changes
       this.onSuccess();
       let want = needed(batch.changes, this.opts.host, this.reconciler.agentType, this.known);
@@ -186,6 +170,7 @@ export class AgentRuntime {
         want = { full: want.full || more.full, networkIds: new Set([...want.networkIds, ...more.networkIds]) };
         revision = batch.revision;
       }
+      if (waiting && !want.full) for (const id of (await this.reconciler.devicesAppeared?.()) ?? []) want.networkIds.add(id);
       if (want.full) {
         this.needFull = true;
         return;

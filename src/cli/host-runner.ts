@@ -5,8 +5,7 @@
 import { NetnsRunner } from '../host/linux/netns-runner.js';
 import { ExecRunner, type Runner } from '../host/linux/runner.js';
 
-/** a host's network namespace in this machine's /run/netns, or undefined when the host is not one of its namespaces;
- * `cloud` is the clouds.yaml entry the command uses (a lab's cloud names its lab) */
+/** a host's network namespace in this machine's /run/netns, or undefined when the host is not one of its namespaces; `cloud` (the clouds.yaml entry in use) tells labs apart */
 export type HostNetnsLookup = (host: string, cloud?: string) => string | undefined;
 
 const lookups: HostNetnsLookup[] = [];

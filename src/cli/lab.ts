@@ -144,16 +144,9 @@ function statusCommand(): Command {
     );
 }
 
-/** the lab a clouds.yaml entry `cloudlet-NAME` belongs to, when that lab is up */
-const labOfCloud = (cloud: string | undefined): string | undefined => {
-  const name = cloud?.startsWith('cloudlet-') ? cloud.slice('cloudlet-'.length) : undefined;
-  return name !== undefined && readState(name) !== undefined ? name : undefined;
-};
-
 export function labCommand(): Command {
   // `cloudlet port plug --host osad1` on the machine: the tap goes into that lab host's namespace
-  // (the lab whose cloud the command uses, `cloudlet-NAME`, when there are several)
-  registerHostNetns((host, cloud) => labHostNetns(host, labOfCloud(cloud))?.netns);
+  registerHostNetns((host, cloud) => labHostNetns(host, undefined, undefined, cloud)?.netns);
   const lab = new Command('lab').description('several cloudlet hosts on this machine, as network namespaces (root)');
   lab.addCommand(upCommand());
   lab.addCommand(downCommand());

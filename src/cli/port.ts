@@ -85,14 +85,12 @@ export function portCommand(): Command {
         const bound = p['binding:host_id'] ?? '';
         if (bound && bound !== host) throw new Error(`port ${p.id} is bound to host ${bound}, not ${host}: unplug it there first (cloudlet port unplug ${p.id})`);
         const { network } = await api.call<{ network: { mtu: number } }>('GET', `/v2.0/networks/${p.network_id}`);
-        // before any change: an unknown or ambiguous lab host is refused here
-        const runner = runnerForHost(host, flags.osCloud ?? process.env.OS_CLOUD);
         const after = bound ? p : (await setHost(api, p.id, host)).port;
         try {
           if (after['binding:vif_type'] === 'binding_failed') {
             throw new Error(`binding port ${p.id} to host ${host} failed: no alive L2 agent there serves its network (cloudlet agent list)`);
           }
-          await plugPort(runner, { portId: p.id, mac: p.mac_address, mtu: network.mtu, netns: flags.netns, ifname: flags.ifname });
+          await plugPort(runnerForHost(host, flags.osCloud ?? process.env.OS_CLOUD), { portId: p.id, mac: p.mac_address, mtu: network.mtu, netns: flags.netns, ifname: flags.ifname });
         } catch (err) {
           // nothing half-made: the binding this command set goes back
           if (!bound) await setHost(api, p.id, '').catch(() => {});

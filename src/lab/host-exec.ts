@@ -1,14 +1,11 @@
-// What runs first in a lab host, started as `nsenter --net=… unshare --mount --propagation
-// private cloudlet lab host-exec -- CMD…`: the host's private /run/netns and sysfs, then CMD
-// as a child (Node cannot exec), which gets the signals this process gets and whose exit it ends with.
+// What runs first in a lab host, started as `nsenter --net=… --mount=… cloudlet lab host-exec
+// -- CMD…` (the host's network namespace and its mount namespace, with the host's private
+// /run/netns and sysfs): CMD as a child (Node cannot exec), which gets the signals this
+// process gets and whose exit it ends with; its cmdline names the process for `lab down`.
 import { spawn } from 'node:child_process';
-import { privateNetnsMounts } from '../host/linux/lab-links.js';
-import { ExecRunner } from '../host/linux/runner.js';
 
 export async function hostExec(argv: string[]): Promise<never> {
   if (argv.length === 0) throw new Error('host-exec: no command given');
-  const runner = new ExecRunner();
-  for (const cmd of privateNetnsMounts()) await runner.run(cmd);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   return new Promise((_, reject) => {

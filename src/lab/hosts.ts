@@ -14,14 +14,21 @@ export interface LabHostNetns {
   path: string;
 }
 
-/** the lab host of that name (in `lab` when given, else in whichever lab has it); undefined when no lab has it */
-export function labHostNetns(host: string, lab?: string, runDir = LAB_RUN_DIR): LabHostNetns | undefined {
-  const found: LabHostNetns[] = [];
+/**
+ * The lab host of that name (in `lab` when given, else in whichever lab has it; when several
+ * do, the one whose clouds.yaml entry is `cloud`, the cloud the command talks to); undefined when no lab has it.
+ */
+export function labHostNetns(host: string, lab?: string, runDir = LAB_RUN_DIR, cloud?: string): LabHostNetns | undefined {
+  const found: Array<LabHostNetns & { cloud?: string }> = [];
   for (const name of lab === undefined ? labNames(runDir) : [lab]) {
-    const h = readState(name, runDir)?.topology.hosts.find((x) => x.name === host);
-    if (h) found.push({ lab: name, netns: h.netns, path: netnsPath(h.netns) });
+    const state = readState(name, runDir);
+    const h = state?.topology.hosts.find((x) => x.name === host);
+    if (h) found.push({ lab: name, netns: h.netns, path: netnsPath(h.netns), cloud: state?.cloud?.entry });
   }
-  if (found.length > 1) throw new Error(`host ${host} is in several labs (${found.map((f) => f.lab).join(', ')}): name the lab`);
-  return found[0];
+  const byCloud = found.filter((f) => f.cloud === cloud);
+  const chosen = found.length > 1 && byCloud.length > 0 ? byCloud : found;
+  if (chosen.length > 1) throw new Error(`host ${host} is in several labs (${chosen.map((f) => f.lab).join(', ')}): name the lab's cloud (--os-cloud cloudlet-LAB)`);
+  const f = chosen[0];
+  return f && { lab: f.lab, netns: f.netns, path: f.path };
 }
 

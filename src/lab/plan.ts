@@ -2,6 +2,7 @@
 // one network namespace per host, each with a veth into the switch and its underlay
 // address. `cloudlet lab up` turns this into kernel objects through src/host/linux;
 // nothing here runs a command, so the planner is tested without root.
+import { LAB_RUN_DIR } from './state.js';
 
 /** a lab name: it prefixes namespace names, so short and plain */
 export const LAB_NAME = /^[a-z][a-z0-9-]{0,15}$/;
@@ -48,7 +49,12 @@ export type LabStep =
   | { kind: 'bridge'; netns: string; name: string }
   | { kind: 'veth'; netns: string; name: string; peerNetns: string; peer: string; master: string }
   | { kind: 'address'; netns: string; dev: string; cidr: string }
-  | { kind: 'up'; netns: string; dev: string };
+  | { kind: 'up'; netns: string; dev: string }
+  /** a host's mount namespace, kept by a bind mount at `path`: its own /run/netns (the agents' qdhcp-… namespaces) and sysfs, outliving any one process */
+  | { kind: 'mntns'; netns: string; path: string };
+
+/** where a host's mount namespace is kept: a file in a directory of its own (bind-mounted private, as a persistent namespace needs) */
+export const mountNsPath = (lab: string, host: string): string => `${LAB_RUN_DIR}/${lab}/mnt/${host}/ns`;
 
 const parseIPv4 = (text: string): number | undefined => {
   const parts = text.split('.');
@@ -92,6 +98,7 @@ export function topologySteps(t: LabTopology): LabStep[] {
       { kind: 'veth', netns: h.netns, name: UNDERLAY_IF, peerNetns: t.switchNetns, peer: h.switchPort, master: t.bridge },
       { kind: 'address', netns: h.netns, dev: UNDERLAY_IF, cidr: `${h.address}/${t.prefixLength}` },
       { kind: 'up', netns: h.netns, dev: UNDERLAY_IF },
+      { kind: 'mntns', netns: h.netns, path: mountNsPath(t.name, h.name) },
     );
   }
   return steps;
@@ -99,5 +106,5 @@ export function topologySteps(t: LabTopology): LabStep[] {
 
 /** what must be deleted to undo `made` (namespaces take their links with them; the rest needs nothing) */
 export function teardownSteps(made: readonly LabStep[]): LabStep[] {
-  return made.filter((s) => s.kind === 'netns').reverse();
+  return made.filter((s) => s.kind === 'netns' || s.kind === 'mntns').reverse();
 }

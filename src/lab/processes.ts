@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { netnsPath } from '../host/linux/lab-links.js';
-import type { LabHost, LabTopology } from './plan.js';
+import { mountNsPath, type LabHost, type LabTopology } from './plan.js';
 import type { LabPorts } from './state.js';
 
 export interface LabProcess {
@@ -105,16 +105,16 @@ export function computeAgent(t: LabTopology, h: LabHost, o: ProcessOptions): { p
 }
 
 /**
- * The argv that starts a process where it belongs: in a lab host, through nsenter, unshare and
- * `cloudlet lab host-exec`. `becomes` is what /proc/PID/cmdline says once nsenter and unshare
- * have exec'd (neither forks), which `lab down` checks before a signal.
+ * The argv that starts a process where it belongs: in a lab host, through nsenter (into the
+ * host's network and mount namespaces) and `cloudlet lab host-exec`. `becomes` is what
+ * /proc/PID/cmdline says once nsenter has exec'd (it does not fork), which `lab down` checks before a signal.
  */
 export function launchArgv(p: LabProcess, t: LabTopology, cloudlet: string[]): { argv: string[]; becomes: string[] } {
   if (p.host === null) return { argv: p.argv, becomes: p.argv };
   const h = t.hosts.find((x) => x.name === p.host);
   if (!h) throw new Error(`no host ${p.host} in lab ${t.name}`);
   const becomes = [...cloudlet, 'lab', 'host-exec', '--', ...p.argv];
-  return { argv: ['nsenter', `--net=${netnsPath(h.netns)}`, 'unshare', '--mount', '--propagation', 'private', ...becomes], becomes };
+  return { argv: ['nsenter', `--net=${netnsPath(h.netns)}`, `--mount=${mountNsPath(t.name, h.name)}`, ...becomes], becomes };
 }
 
 /** /proc/PID/cmdline of a process with that argv */

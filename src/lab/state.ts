@@ -17,6 +17,8 @@ export interface LabProcessRecord {
   cmdline: string;
   /** its mount namespace (readlink /proc/PID/ns/mnt), once it is known: every process left in it is the lab's */
   mntns?: string;
+  /** how it was started (argv and the environment it got beyond the caller's), so it can be started again */
+  launch?: { argv: string[]; env?: Record<string, string> };
 }
 
 export interface LabPorts {

@@ -110,7 +110,7 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
     o.signal?.throwIfAborted();
     const launch = launchArgv(p, t, o.cloudlet);
     const pid = await startDetached(launch.argv, { ...process.env, ...p.env }, logPath(o.dir, p.name));
-    state.processes.push({ name: p.name, host: p.host, pid, cmdline: cmdlineText(launch.becomes) });
+    state.processes.push({ name: p.name, host: p.host, pid, cmdline: cmdlineText(launch.becomes), launch: { argv: launch.argv, ...(p.env ? { env: p.env } : {}) } });
     writeState(state);
   };
   // a process that ends while we wait: its log says why
@@ -127,7 +127,9 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
   const network = `http://127.0.0.1:${o.ports.network}`;
   const identity = `http://127.0.0.1:${o.ports.identity}/v3`;
   await waitUntil(`the network API at ${network} (through the forwarders)`, o.timeoutMs, () => answers(network), stillRunning);
-  const password = adminPassword(join(controllerDir(o.dir, t), 'clouds.yaml'));
+  // the controller writes its admin's clouds.yaml once identity runs, which may be after the network API answers
+  const ctlClouds = join(controllerDir(o.dir, t), 'clouds.yaml');
+  const password = await waitUntil(ctlClouds, o.timeoutMs, async () => (existsSync(ctlClouds) ? adminPassword(ctlClouds) : undefined), stillRunning);
 
   state.cloud = { path: o.cloudsYaml, entry: o.cloudEntry };
   writeState(state);
@@ -146,10 +148,9 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
   } else {
     o.say('this build has no `cloudlet agent`: the compute hosts run no agent');
   }
-  // retried: a first request can outlast its deadline on a loaded machine (bcrypt, two cores)
-  const first = await waitUntil('the admin\'s first agent list', o.timeoutMs,
-    async () => ({ agents: await listAgents(network, await passwordToken(identity, 'admin', password, 'admin')) }), stillRunning);
-  if (first.agents === undefined) {
+  // a busy machine can take seconds to answer the first requests: retried until the timeout, like the rest
+  const agentsApi = await waitUntil('the agents API', o.timeoutMs, async () => ((await listAgents(network, await passwordToken(identity, 'admin', password, 'admin'))) === undefined ? 'absent' : 'present'), stillRunning);
+  if (agentsApi === 'absent') {
     o.say('the network API has no agents extension yet: not waiting for agents');
   } else {
     // the controller's `cloudlet up` runs an L2 and a DHCP agent; each compute host an L2 agent

@@ -100,3 +100,29 @@ test('a step that fails does not stop the others; the error shows in configurati
   assert.ok(runner.lines().some((l) => l.startsWith('ip neigh replace')));
   assert.match(String((r.configurations().errors as string[])[0]), /No such device/);
 });
+
+test("a port bound here whose tap is not made yet: waited for; once the tap appears, its network is named to reconcile again", async () => {
+  const local = port(HOST);
+  const n: NetworkState = network(NET_A, { segmentation_id: 42, ports: [local], vteps: [] });
+  const replies: Record<string, { stdout?: string; code?: number; stderr?: string }> = {
+    'ip link add link lo name cl-vlan-probe type vlan id 1': { code: 2, stderr: 'Error: Unknown device type.\n' },
+    'ip -json -d link show': { stdout: '[]' },
+    'bridge -json fdb show': { stdout: '[]' },
+    'ip -json neigh show nud permanent': { stdout: '[]' },
+  };
+  const r = new L2Reconciler(new RecordingRunner(replies), cfg, log);
+  assert.deepEqual(await r.reconcile(hostState([n]), { partial: false }), { up: [], down: [] });
+  assert.equal(r.waitingForDevices(), true);
+  assert.deepEqual(await r.devicesAppeared(), [], 'no tap yet');
+  replies['ip -json -d link show'] = { stdout: JSON.stringify([rawLink(link(tapName(local.id)))]) };
+  assert.deepEqual(await r.devicesAppeared(), [NET_A]);
+  // reconciled with the tap there: nothing more to wait for (wired or not: a tap that exists is not looked for again)
+  await r.reconcile(hostState([n]), { partial: true, networkIds: [NET_A] });
+  assert.equal(r.waitingForDevices(), false);
+  // bound here again without a tap, then unbound: nothing to wait for
+  replies['ip -json -d link show'] = { stdout: '[]' };
+  await r.reconcile(hostState([n]), { partial: false });
+  assert.equal(r.waitingForDevices(), true);
+  await r.reconcile(hostState([network(NET_A, { segmentation_id: 42, ports: [], vteps: [] })]), { partial: true, networkIds: [NET_A] });
+  assert.equal(r.waitingForDevices(), false);
+});

@@ -127,9 +127,12 @@ test('lab up --hosts 3: hosts on the underlay, the API from the machine, a priva
     const add = await exec(enter[0]!, [...enter.slice(1), 'ip', 'netns', 'add', `qdhcp-${name}`], env);
     assert.equal(add.code, 0, add.stderr);
     assert.ok(!netnsList().includes(`qdhcp-${name}`), "not in the machine's /run/netns");
-    const other = readState(name)!.processes.find((p) => p.name === 'forward-osad')!;
+    const same = readState(name)!.processes.find((p) => p.name === 'forward-osad')!;
+    const shared = await exec('nsenter', [`--mount=/proc/${same.pid}/ns/mnt`, 'ls', '-A', '/run/netns'], env);
+    assert.match(shared.stdout, new RegExp(`qdhcp-${name}`), "the host's other processes see it: one /run/netns per host, as on a machine");
+    const other = readState(name)!.processes.find((p) => p.host === 'osad1')!;
     const seen = await exec('nsenter', [`--mount=/proc/${other.pid}/ns/mnt`, 'ls', '-A', '/run/netns'], env);
-    assert.doesNotMatch(seen.stdout, /qdhcp-/, "another process's private /run/netns does not see it either");
+    assert.doesNotMatch(seen.stdout, /qdhcp-/, "another host's /run/netns does not see it");
     // daemonized as dnsmasq is: its own session, in the namespace, through ip netns exec (a mount namespace of its own)
     spawn(enter[0]!, [...enter.slice(1), 'ip', 'netns', 'exec', `qdhcp-${name}`, 'sleep', marker], { env, detached: true, stdio: 'ignore' }).unref();
     await new Promise((r) => setTimeout(r, 300));

@@ -20,7 +20,7 @@ test('three hosts: osad at .1, osad1 and osad2 at .11 and .12, each a namespace 
   assert.equal(planTopology({ name: 'x', hosts: 2, subnet: '192.168.7.9/24' }).hosts[1]!.address, '192.168.7.11');
 });
 
-test('the ip commands: namespaces, the bridge, veths made in place, addresses, links up', async () => {
+test('the ip commands: namespaces, the bridge, veths made in place, addresses, links up, each host\'s kept mount namespace', async () => {
   const runner = new RecordingRunner();
   const t = planTopology({ name: 'lab', hosts: 2, subnet: '10.99.0.0/24' });
   for (const step of topologySteps(t)) await applyStep(runner, step);
@@ -34,12 +34,28 @@ test('the ip commands: namespaces, the bridge, veths made in place, addresses, l
     'ip -n lab-sw link set osad master sw0 up',
     'ip -n lab-osad addr add 10.99.0.1/24 dev underlay0',
     'ip -n lab-osad link set underlay0 up',
+    'mkdir -p -m 0700 /run/cloudlet-lab/lab/mnt/osad',
+    'mount --bind /run/cloudlet-lab/lab/mnt/osad /run/cloudlet-lab/lab/mnt/osad',
+    'touch /run/cloudlet-lab/lab/mnt/osad/ns',
+    'mount --make-private /run/cloudlet-lab/lab/mnt/osad',
+    'unshare --mount=/run/cloudlet-lab/lab/mnt/osad/ns --propagation private true',
+    'nsenter --mount=/run/cloudlet-lab/lab/mnt/osad/ns mount -t tmpfs -o mode=0755 cloudlet-lab-netns /run/netns',
+    'nsenter --mount=/run/cloudlet-lab/lab/mnt/osad/ns umount --lazy /sys',
+    'nsenter --mount=/run/cloudlet-lab/lab/mnt/osad/ns --net=/run/netns/lab-osad mount -t sysfs sysfs /sys',
     'ip netns add lab-osad1',
     'ip -n lab-osad1 link set lo up',
     'ip link add underlay0 netns lab-osad1 type veth peer name osad1 netns lab-sw',
     'ip -n lab-sw link set osad1 master sw0 up',
     'ip -n lab-osad1 addr add 10.99.0.11/24 dev underlay0',
     'ip -n lab-osad1 link set underlay0 up',
+    'mkdir -p -m 0700 /run/cloudlet-lab/lab/mnt/osad1',
+    'mount --bind /run/cloudlet-lab/lab/mnt/osad1 /run/cloudlet-lab/lab/mnt/osad1',
+    'touch /run/cloudlet-lab/lab/mnt/osad1/ns',
+    'mount --make-private /run/cloudlet-lab/lab/mnt/osad1',
+    'unshare --mount=/run/cloudlet-lab/lab/mnt/osad1/ns --propagation private true',
+    'nsenter --mount=/run/cloudlet-lab/lab/mnt/osad1/ns mount -t tmpfs -o mode=0755 cloudlet-lab-netns /run/netns',
+    'nsenter --mount=/run/cloudlet-lab/lab/mnt/osad1/ns umount --lazy /sys',
+    'nsenter --mount=/run/cloudlet-lab/lab/mnt/osad1/ns --net=/run/netns/lab-osad1 mount -t sysfs sysfs /sys',
   ]);
 });
 
@@ -47,8 +63,8 @@ test('teardown deletes the namespaces made, last first', () => {
   const t = planTopology({ name: 'lab', hosts: 2, subnet: '10.99.0.0/24' });
   const steps = topologySteps(t);
   assert.deepEqual(
-    teardownSteps(steps).map((s) => s.kind === 'netns' && s.name),
-    ['lab-osad1', 'lab-osad', 'lab-sw'],
+    teardownSteps(steps).map((s) => (s.kind === 'netns' ? s.name : s.kind === 'mntns' ? s.path : s.kind)),
+    ['/run/cloudlet-lab/lab/mnt/osad1/ns', 'lab-osad1', '/run/cloudlet-lab/lab/mnt/osad/ns', 'lab-osad', 'lab-sw'],
   );
   // halfway: only what was made
   assert.deepEqual(teardownSteps(steps.slice(0, 4)).map((s) => s.kind === 'netns' && s.name), ['lab-osad', 'lab-sw']);

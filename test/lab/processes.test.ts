@@ -54,12 +54,12 @@ test('forwarders: 127.0.0.1 on the machine to unix sockets, and inside osad the 
   assert.ok(inside!.argv.includes('tcp:127.0.0.1:19696=tcp:10.99.0.1:19696'));
 });
 
-test('launch: a host process through nsenter and unshare into host-exec, no shell; a machine process as it is', () => {
+test('launch: a host process through nsenter (its network and mount namespaces) into host-exec, no shell; a machine process as it is', () => {
   const p = computeAgent(t, t.hosts[1]!, o).process;
   const l = launchArgv(p, t, o.cloudlet);
-  assert.deepEqual(l.argv.slice(0, 6), ['nsenter', '--net=/run/netns/lab-osad1', 'unshare', '--mount', '--propagation', 'private']);
+  assert.deepEqual(l.argv.slice(0, 3), ['nsenter', '--net=/run/netns/lab-osad1', '--mount=/run/cloudlet-lab/lab/mnt/osad1/ns']);
   assert.deepEqual(l.becomes, ['node', 'main.js', 'lab', 'host-exec', '--', ...p.argv]);
-  assert.deepEqual(l.argv.slice(6), l.becomes);
+  assert.deepEqual(l.argv.slice(3), l.becomes);
   assert.equal(cmdlineText(['a', 'b c']), 'a\0b c\0');
   const machine = forwarders(t, o)[1]!;
   assert.deepEqual(launchArgv(machine, t, o.cloudlet), { argv: machine.argv, becomes: machine.argv });

@@ -3,7 +3,7 @@
 import type { Logger } from '../../common/logging.js';
 import { listLinks, probeVlan } from '../../host/linux/links.js';
 import type { Runner } from '../../host/linux/runner.js';
-import { tapName, type HostState, type NetworkState } from '../protocol.js';
+import { tapName, type HostState } from '../protocol.js';
 import type { Reconciler } from '../reconciler.js';
 import { applySteps } from './apply.js';
 import type { L2Config } from './config.js';
@@ -22,9 +22,8 @@ export class L2Reconciler implements Reconciler {
   private foreign: string[] = [];
   private lastErrors: string[] = [];
   private warned = new Set<string>();
-  /** the last desired state, per network: what a device poll reconciles against */
-  private desired = new Map<string, NetworkState>();
-  private lastState: HostState | null = null;
+  /** tap → network id: ports bound here, up, whose tap did not exist when the last reconcile read the kernel */
+  private awaited = new Map<string, string>();
   /** reconciles run one at a time (a full resync and a change may be asked for together) */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -43,12 +42,9 @@ export class L2Reconciler implements Reconciler {
   private async reconcileNow(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
     this.vlan ??= await probeVlan(this.runner);
     const scope = opts.partial ? new Set([...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)]) : undefined;
-    if (scope) for (const id of scope) this.desired.delete(id);
-    else this.desired.clear();
-    for (const n of state.networks) this.desired.set(n.id, n);
-    this.lastState = state;
     const input = { desired: state, cfg: this.cfg, vlan: this.vlan, scope };
-    let p = plan({ ...input, actual: await readKernel(this.runner, scope) });
+    const actual = await readKernel(this.runner, scope);
+    let p = plan({ ...input, actual });
     const failed = await applySteps(this.runner, p.steps);
     if (p.steps.length > 0) this.log.info({ steps: p.steps.length, failed: failed.length }, 'l2: applied');
     for (const f of failed) this.log.warn({ step: f.step, err: f.error.message }, 'l2: step failed; planned again next time');
@@ -69,6 +65,13 @@ export class L2Reconciler implements Reconciler {
     }
     this.foreign = p.foreign;
 
+    // taps are made by others (plug, the DHCP agent): one still missing is looked for again soon
+    const links = new Set(actual.links.map((l) => l.name));
+    for (const [tap, net] of this.awaited) if (!scope || scope.has(net)) this.awaited.delete(tap);
+    for (const n of state.networks) {
+      for (const port of n.ports) if (port.host === state.host && port.admin_state_up && !links.has(tapName(port.id))) this.awaited.set(tapName(port.id), n.id);
+    }
+
     const before = this.wired;
     const now = new Map([...before].filter(([, net]) => scope !== undefined && !scope.has(net)));
     for (const [port, net] of p.wired) now.set(port, net);
@@ -76,25 +79,14 @@ export class L2Reconciler implements Reconciler {
     return { up: [...now.keys()].filter((id) => !before.has(id)), down: [...before.keys()].filter((id) => !now.has(id)) };
   }
 
-  /** a tap for a port bound here that is not wired yet, or a wired port whose tap went: its networks again */
-  async pollDevices(): Promise<{ up: string[]; down: string[] } | null> {
-    if (!this.lastState || this.desired.size === 0) return null;
-    const links = new Map((await listLinks(this.runner)).map((l) => [l.name, l]));
-    const networkIds = new Set<string>();
-    for (const n of this.desired.values()) {
-      // a network the agent cannot wire (no 802.1Q, no mapping) would be tried every poll
-      if (this.problems.has(n.id)) continue;
-      for (const p of n.ports) {
-        if (p.host !== this.lastState.host || !p.admin_state_up) continue;
-        const tap = links.get(tapName(p.id));
-        if (tap && !this.wired.has(p.id)) networkIds.add(n.id);
-        if (!tap && this.wired.has(p.id)) networkIds.add(n.id);
-      }
-    }
-    if (networkIds.size === 0) return null;
-    const ids = [...networkIds];
-    const networks = ids.map((id) => this.desired.get(id)!);
-    return this.reconcile({ ...this.lastState, networks }, { partial: true, networkIds: ids });
+  waitingForDevices(): boolean {
+    return this.awaited.size > 0;
+  }
+
+  async devicesAppeared(): Promise<string[]> {
+    if (this.awaited.size === 0) return [];
+    const names = new Set((await listLinks(this.runner)).map((l) => l.name));
+    return [...new Set([...this.awaited].filter(([tap]) => names.has(tap)).map(([, net]) => net))];
   }
 
   configurations(): Record<string, unknown> {

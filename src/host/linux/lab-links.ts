@@ -1,6 +1,7 @@
 // The lab's kernel objects (namespaces, the switch bridge, underlay veths) as ip commands.
 // Lab-owned: the agents' own link code lives beside it; the lab needs only these few.
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LabStep } from '../../lab/plan.js';
 import type { Command, Runner } from './runner.js';
 
@@ -23,11 +24,41 @@ export function stepCommands(step: LabStep): Command[] {
       return [{ argv: ['ip', '-n', step.netns, 'addr', 'add', step.cidr, 'dev', step.dev] }];
     case 'up':
       return [{ argv: ['ip', '-n', step.netns, 'link', 'set', step.dev, 'up'] }];
+    case 'mntns': {
+      // a persistent mount namespace: the host's processes come and go (a crash, a restart), its qdhcp-… namespaces stay
+      const dir = dirname(step.path);
+      const inside = ['nsenter', `--mount=${step.path}`] as const;
+      return [
+        { argv: ['mkdir', '-p', '-m', '0700', dir] },
+        { argv: ['mount', '--bind', dir, dir] },
+        { argv: ['touch', step.path] },
+        { argv: ['mount', '--make-private', dir] },
+        { argv: ['unshare', `--mount=${step.path}`, '--propagation', 'private', 'true'] },
+        { argv: [...inside, 'mount', '-t', 'tmpfs', '-o', 'mode=0755', 'cloudlet-lab-netns', NETNS_DIR] },
+        // a sysfs of the host's network namespace, as `ip netns exec` mounts one
+        { argv: [...inside, 'umount', '--lazy', '/sys'] },
+        { argv: [...inside, `--net=${netnsPath(step.netns)}`, 'mount', '-t', 'sysfs', 'sysfs', '/sys'] },
+      ];
+    }
   }
 }
 
 export async function applyStep(runner: Runner, step: LabStep): Promise<void> {
   for (const cmd of stepCommands(step)) await runner.run(cmd);
+}
+
+/** releases a host's mount namespace (its private /run/netns goes with it once no process is left in it) */
+export async function deleteMountNs(runner: Runner, path: string): Promise<boolean> {
+  let released = false;
+  for (const target of [path, dirname(path)]) {
+    try {
+      await runner.run({ argv: ['umount', target] });
+      released = true;
+    } catch {
+      // never mounted (lab up stopped before), or gone already
+    }
+  }
+  return released;
 }
 
 export const netnsExists = (name: string): boolean => existsSync(netnsPath(name));
@@ -39,14 +70,19 @@ export async function deleteNetns(runner: Runner, name: string): Promise<boolean
   return true;
 }
 
+
 /**
- * What a lab host's processes run first, inside the host's network namespace and a private
- * mount namespace: a tmpfs on /run/netns, so the `qdhcp-…` namespaces its agents add do not
- * collide with another host's, and a sysfs of this network namespace (as `ip netns exec` does).
+ * The network namespaces (as /proc/PID/ns/net names them, net:[inode]) a host's kept mount
+ * namespace lists in its /run/netns: its agents' qdhcp-… ones, found even when none of the
+ * host's processes runs any more (a daemon in one of them is still the lab's to stop).
  */
-export const privateNetnsMounts = (): Command[] => [
-  { argv: ['mount', '--make-rprivate', '/'] },
-  { argv: ['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'cloudlet-lab-netns', NETNS_DIR] },
-  { argv: ['umount', '--lazy', '/sys'] },
-  { argv: ['mount', '-t', 'sysfs', 'sysfs', '/sys'] },
-];
+export async function netnsInMountNs(runner: Runner, path: string): Promise<string[]> {
+  if (!existsSync(path)) return [];
+  try {
+    const r = await runner.run({ argv: ['nsenter', `--mount=${path}`, 'find', NETNS_DIR, '-mindepth', '1', '-maxdepth', '1', '-exec', 'stat', '-L', '-c', '%i', '{}', '+'] });
+    return r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map((ino) => `net:[${ino}]`);
+  } catch {
+    // not a namespace kept there (lab up stopped before it was made)
+    return [];
+  }
+}
