@@ -103,8 +103,12 @@ export class AgentRuntime {
     };
     while (!signal.aborted) {
       try {
-        if (this.needFull || Date.now() - this.lastFull >= resyncMs) await this.fullSync();
+        const full = this.needFull || Date.now() - this.lastFull >= resyncMs;
+        const t0 = performance.now();
+        if (full) await this.fullSync();
         await this.devices.flush(this.api, this.opts.host);
+        // one line per full sync: how long making the host match a whole snapshot took (bench:dataplane reads it)
+        if (full) this.log.info({ revision: this.revision, ms: Math.round(performance.now() - t0) }, 'full sync done');
         await this.follow(signal, resyncMs);
       } catch (err) {
         if (signal.aborted) break;
