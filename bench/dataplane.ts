@@ -23,6 +23,7 @@ const HELP = `usage: npm run bench:dataplane -- [options]   (as root)
   --ports N               (a) ports created + plugged one after another, each timed to a DHCP lease (default 50)
   --networks N            (b) networks of the fleet (default 50)
   --ports-per-network N   (b) plugged ports on each (default 20)
+  --keep-logs             keep the systems' data dirs and logs (their paths are printed)
   --write-md              write the "## Data plane" section of docs/BENCHMARKS.md
   --md-file PATH          write the section to PATH instead`;
 
@@ -31,6 +32,7 @@ const opt = benchArgs(HELP, {
   ports: { type: 'string', default: '50' },
   networks: { type: 'string', default: '50' },
   'ports-per-network': { type: 'string', default: '20' },
+  'keep-logs': { type: 'boolean', default: false },
 });
 const A_PORTS = Math.floor(positive('ports', opt.ports, 1000));
 const NETS = Math.floor(positive('networks', opt.networks, 250));
@@ -151,11 +153,11 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const tag = Date.now().toString(36).slice(-5);
   log('starting cloudlet: cloudlet up --no-agents (temp data dir), then cloudlet agent l2|dhcp as their own processes');
-  const cloudlet = await measure(await startCloudletPlane(CLOUDLET_ENTRY, removeKernel), tag);
+  const cloudlet = await measure(await startCloudletPlane(CLOUDLET_ENTRY, removeKernel, opt['keep-logs']), tag);
   let neutron: Result | undefined;
   if (opt['vs-neutron']) {
     log('starting Neutron: bench/anchors/neutron-agents.sh (first use installs Debian packages)');
-    neutron = await measure(await startNeutronPlane(NEUTRON_SCRIPT, removeKernel), tag);
+    neutron = await measure(await startNeutronPlane(NEUTRON_SCRIPT, removeKernel, opt['keep-logs']), tag);
   }
   const t = table(cloudlet, neutron);
   console.log(['', ...textTable(t, (i) => i < 2), ''].join('\n'));

@@ -51,7 +51,7 @@ async function vtep(name: string, ip: string): Promise<void> {
 }
 
 /** cloudlet: `cloudlet up --no-agents` in a temp data dir, its two agents as their own processes */
-export async function startCloudletPlane(entry: string, removeKernel: () => Promise<void>): Promise<DataPlane> {
+export async function startCloudletPlane(entry: string, removeKernel: () => Promise<void>, keepLogs = false): Promise<DataPlane> {
   const dir = tempDir('dataplane');
   const data = join(dir, 'data');
   const [idPort, netPort, regPort] = [await freePort(), await freePort(), await freePort()];
@@ -65,7 +65,6 @@ export async function startCloudletPlane(entry: string, removeKernel: () => Prom
     ...process.env,
     OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
     CLOUDLET_NETWORK__ML2__VNI_RANGES: `${vniLo}:${vniLo + 998}`,
-    CLOUDLET_CONFIG: join(dir, 'none.yaml'),
   };
   for (const r of ['network', 'subnet', 'port']) env[`CLOUDLET_NETWORK__QUOTAS__QUOTA_${r.toUpperCase()}`] = '-1';
   const node = [process.execPath, '--max-semi-space-size=2', entry];
@@ -89,10 +88,13 @@ export async function startCloudletPlane(entry: string, removeKernel: () => Prom
     await removeKernel();
     for (const [pid, cmd] of (await import('./dataplane-kernel.js')).dnsmasqs()) if (cmd.includes(dir)) process.kill(pid, 'SIGTERM');
     await sh(['ip', 'link', 'del', vx], true);
-    rmSync(dir, { recursive: true, force: true });
+    if (keepLogs) process.stderr.write(`cloudlet's data dir and logs kept in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   };
   try {
     if (!(await waitReady(url, 60_000, () => up.exitCode === null))) throw new Error(`cloudlet up did not answer on ${url}; log ${join(dir, 'up.log')}:\n${readFileSync(join(dir, 'up.log'), 'utf8').slice(-2000)}`);
+    // clouds.yaml is written once every service answers
+    for (let i = 0; i < 300 && !existsSync(join(dir, 'clouds.yaml')); i++) await new Promise((r) => setTimeout(r, 100));
     await vtep(vx, localIp);
     const cloud = (parseYaml(readFileSync(join(dir, 'clouds.yaml'), 'utf8')) as { clouds: Record<string, { auth: { auth_url: string; password: string } }> }).clouds.cloudlet!.auth;
     const token = await adminToken(cloud.auth_url, cloud.password);
@@ -110,7 +112,7 @@ export async function startCloudletPlane(entry: string, removeKernel: () => Prom
         '',
       ].join('\n'),
     );
-    return {
+    const plane: DataPlane = {
       name: 'cloudlet',
       url,
       host,
@@ -130,6 +132,9 @@ export async function startCloudletPlane(entry: string, removeKernel: () => Prom
       agentPids: () => agents.flatMap((a) => (a.pid && alive(a.pid) ? processTree(a.pid) : [])),
       stop,
     };
+    // as the anchor does for Neutron: the agents run when the data plane is handed over
+    await plane.startAgents();
+    return plane;
   } catch (e) {
     await stop();
     throw e;
@@ -153,7 +158,7 @@ async function adminToken(authUrl: string, password: string): Promise<string> {
 }
 
 /** Neutron via bench/anchors/neutron-agents.sh PORT DIR (installs Debian's packages on first use). */
-export async function startNeutronPlane(script: string, beforeStop: () => Promise<void>): Promise<DataPlane> {
+export async function startNeutronPlane(script: string, beforeStop: () => Promise<void>, keepLogs = false): Promise<DataPlane> {
   const port = await freePort(true);
   const { dir, code, out, err, pgid } = await runAnchor(script, port, 'neutron-agents');
   const etc = join(dir, 'etc');
@@ -164,7 +169,8 @@ export async function startNeutronPlane(script: string, beforeStop: () => Promis
     await beforeStop();
     await sh(['bash', script, 'stop', dir], true);
     if (pgid) await killTrees([], pgid);
-    rmSync(dir, { recursive: true, force: true });
+    if (keepLogs) process.stderr.write(`Neutron's logs kept in ${dir}/logs\n`);
+    else rmSync(dir, { recursive: true, force: true });
   };
   if (code !== 0 || out.trim().split(/\s+/).length < 6) {
     await stop();

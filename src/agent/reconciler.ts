@@ -19,6 +19,11 @@ export interface Reconciler {
   reconcile(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }>;
   /** the `configurations` dict of the agent's heartbeat */
   configurations(): Record<string, unknown>;
+  /**
+   * Optional: watch the host until `signal` aborts and call `poke` with the networks to
+   * reconcile again because something changed here (not on the server).
+   */
+  watch?(signal: AbortSignal, poke: (networkIds: string[]) => void): Promise<void>;
   /** stop what needs stopping on shutdown (never tears down what was wired) */
   close?(): Promise<void>;
 }

@@ -73,11 +73,40 @@ export class AgentRuntime {
   start(): void {
     const signal = this.abort.signal;
     this.loops = [this.heartbeat.run(signal), this.syncLoop(signal)];
+    if (this.reconciler.watch) this.loops.push(this.reconciler.watch(signal, (ids) => this.poke(ids)));
+  }
+
+  private poked = new Set<string>();
+  private pokeTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * The host changed under us (a tap appeared): the networks are reconciled again from the
+   * server's state for them, gathered for a moment (one plug is several link events).
+   * Before the first snapshot there is nothing to do: the full sync will see it.
+   */
+  private poke(networkIds: string[]): void {
+    if (!this.synced || this.abort.signal.aborted) return;
+    for (const id of networkIds) this.poked.add(id);
+    this.pokeTimer ??= setTimeout(() => {
+      this.pokeTimer = undefined;
+      const ids = [...this.poked];
+      this.poked.clear();
+      void this.refresh(ids).catch((err: unknown) => {
+        if (!this.abort.signal.aborted) this.log.warn(`local change on ${ids.length} network(s) not applied: ${oneLine(err)}; the next sync will`);
+      });
+    }, 10);
+  }
+
+  private async refresh(ids: string[]): Promise<void> {
+    const state = await this.api.state(this.opts.host, this.reconciler.agentType, ids);
+    await this.apply(state, ids);
+    await this.devices.flush(this.api, this.opts.host);
   }
 
   /** stops following the server; what was wired stays as it is */
   async stop(): Promise<void> {
     this.abort.abort();
+    clearTimeout(this.pokeTimer);
     await Promise.allSettled(this.loops);
     await this.reconciler.close?.();
   }
