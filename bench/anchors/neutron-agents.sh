@@ -20,6 +20,7 @@
 # Agent host name: "na<PORT>" (use it as binding:host_id).  VXLAN local_ip is
 #   10.<PORT/256%256>.<PORT%256>.1/32 on a veth end "na<PORT>vx"; VNIs are
 #   PORT*100+1 .. PORT*100+999 so names vxlan-N do not collide with others.
+# The agents run under a restart-on-failure loop, as Debian's systemd units run them.
 # Env: NA_FIREWALL=noop|iptables (agent security-group driver, default noop),
 #      NA_DEBUG=true|false (agents' debug logging, default false),
 #      NA_POLL=<s> (linuxbridge polling_interval, default 2 = upstream default).
@@ -272,11 +273,24 @@ for _ in $(seq 300); do
   curl -fs "http://127.0.0.1:$port/v2.0/networks" >/dev/null 2>&1 && { ok=1; break; }
   sleep 0.2
 done
-neutron-linuxbridge-agent --config-file "$dir/etc/agent.conf" --config-file "$dir/etc/linuxbridge_agent.ini" \
-  --log-file "$dir/logs/linuxbridge-agent.log" >"$dir/logs/linuxbridge-agent.stdout" 2>&1 &
+# as Debian's systemd units (Restart=on-failure): an agent that dies is started again
+# (the linuxbridge agent dies at start when a netlink dump is interrupted by other
+# link changes on a busy host); the PIDs are the supervising shells'
+supervise() {
+  local out=$1; shift
+  trap 'kill $child 2>/dev/null; exit 0' TERM INT
+  while :; do
+    "$@" >>"$out" 2>&1 & child=$!
+    wait $child && break
+    echo "supervise: $1 exited $?; starting it again" >>"$out"
+    sleep 0.1
+  done
+}
+supervise "$dir/logs/linuxbridge-agent.stdout" neutron-linuxbridge-agent --config-file "$dir/etc/agent.conf" \
+  --config-file "$dir/etc/linuxbridge_agent.ini" --log-file "$dir/logs/linuxbridge-agent.log" &
 lbpid=$!
-neutron-dhcp-agent --config-file "$dir/etc/agent.conf" --config-file "$dir/etc/dhcp_agent.ini" \
-  --log-file "$dir/logs/dhcp-agent.log" >"$dir/logs/dhcp-agent.stdout" 2>&1 &
+supervise "$dir/logs/dhcp-agent.stdout" neutron-dhcp-agent --config-file "$dir/etc/agent.conf" \
+  --config-file "$dir/etc/dhcp_agent.ini" --log-file "$dir/logs/dhcp-agent.log" &
 dhcppid=$!
 printf 'LB_AGENT_PID=%s\nDHCP_AGENT_PID=%s\n' "$lbpid" "$dhcppid" >>"$dir/pids"
 # wait until both agents are registered and alive

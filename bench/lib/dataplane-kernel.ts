@@ -123,3 +123,21 @@ export function safeKill(pid: number, sig: NodeJS.Signals = 'SIGTERM'): void {
     /* gone */
   }
 }
+
+/**
+ * Plugs many ports into one instance namespace at once, as plugPort does one by one (a veth,
+ * tap<port11> up on the host, the port's MAC and MTU on `eth<i>` inside, IPv6 off on the tap)
+ * in two `ip -batch` runs: a fleet of a thousand ports is made in seconds, not minutes.
+ */
+export async function plugMany(netns: string, mtu: number, ports: Array<{ id: string; mac: string }>, batchFile: string): Promise<void> {
+  const { writeFileSync } = await import('node:fs');
+  const root = ports.flatMap((p, i) => [
+    `link add ${tapOf(p.id)} mtu ${mtu} type veth peer name eth${i} address ${p.mac} mtu ${mtu} netns ${netns}`,
+    `link set ${tapOf(p.id)} up`,
+  ]);
+  writeFileSync(batchFile, root.join('\n') + '\n');
+  await sh(['ip', '-batch', batchFile]);
+  for (const p of ports) writeFileSync(`/proc/sys/net/ipv6/conf/${tapOf(p.id)}/disable_ipv6`, '1');
+  writeFileSync(batchFile, ports.map((_, i) => `link set eth${i} up`).join('\n') + '\n');
+  await sh(['ip', '-n', netns, '-batch', batchFile]);
+}

@@ -1,8 +1,10 @@
 // The three measurements of bench:dataplane, the same on either data plane.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { plugPort } from '../../src/agent/plug.js';
 import { ExecRunner } from '../../src/host/linux/runner.js';
-import { addNetns, delNetns, leaseWithin, networksWithoutDnsmasq, tapOf, tapsWired } from './dataplane-kernel.js';
+import { addNetns, delNetns, leaseWithin, networksWithoutDnsmasq, plugMany, tapOf, tapsWired } from './dataplane-kernel.js';
 import type { DataPlane } from './dataplane-systems.js';
 
 const runner = new ExecRunner();
@@ -109,16 +111,16 @@ export async function buildFleet(sys: DataPlane, nets: number, perNet: number, t
     const ns = `dpb${tag}${i}`;
     await addNetns(ns);
     instanceNamespaces.add(ns);
-    // 4 requests at a time, as a compute host booting several instances
+    // 4 requests at a time, as a compute host booting several instances; then their plugs in one go
+    const made: Json[] = [];
     for (let j = 0; j < perNet; j += 4) {
-      const batch = await Promise.all(Array.from({ length: Math.min(4, perNet - j) }, (_, k) => port(sys, net.id, `dp-b-${tag}-${i}-${j + k}`)));
-      for (const [k, p] of batch.entries()) {
-        await plugPort(runner, { portId: p.id, mac: p.mac_address, mtu: net.mtu, netns: ns, ifname: `eth${j + k}` });
-        fleet.ports.push([p.id, net.id]);
-      }
+      made.push(...(await Promise.all(Array.from({ length: Math.min(4, perNet - j) }, (_, k) => port(sys, net.id, `dp-b-${tag}-${i}-${j + k}`)))));
     }
+    await plugMany(ns, net.mtu, made.map((p) => ({ id: p.id, mac: p.mac_address })), join(tmpdir(), `dataplane-${tag}.batch`));
+    for (const p of made) fleet.ports.push([p.id, net.id]);
     if (i % 10 === 9) log(`${sys.name}: (b) ${i + 1}/${nets} networks made and plugged`);
   }
+  rmSync(join(tmpdir(), `dataplane-${tag}.batch`), { force: true });
   const ids = new Set(fleet.ports.map(([p]) => p));
   const wired = (): boolean => tapsWired(fleet.ports) === fleet.ports.length && networksWithoutDnsmasq(fleet.networks).length === 0;
   let active = 0;

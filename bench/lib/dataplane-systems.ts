@@ -23,6 +23,8 @@ export interface DataPlane {
   agentsSynced(expectedTaps: string[]): boolean;
   /** the agents' processes (their helpers too; never dnsmasq) */
   agentPids(): number[];
+  /** how many times an agent died and was started again (Neutron's, as systemd would) */
+  restarts?(): number;
   /** everything stopped and removed (kernel objects included); safe to call twice */
   stop(): Promise<void>;
 }
@@ -179,6 +181,8 @@ export async function startNeutronPlane(script: string, beforeStop: () => Promis
   const lbLog = join(dir, 'logs/linuxbridge-agent.log');
   const dhcpLog = join(dir, 'logs/dhcp-agent.log');
   let offsets = [sizeOf(lbLog), sizeOf(dhcpLog)];
+  let stopping = false;
+  let restarts = 0;
   // the agents and their privsep helpers: every process started with the agents' config file
   const agentPids = (): number[] => {
     const out: number[] = [];
@@ -205,19 +209,32 @@ export async function startNeutronPlane(script: string, beforeStop: () => Promis
     headers: () => ({}),
     async startAgents() {
       offsets = [sizeOf(lbLog), sizeOf(dhcpLog)];
-      const run = (argv: string[], log: string): ChildProcess => {
-        const fd = openSync(join(dir, 'logs', log), 'a');
-        const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], detached: false });
+      stopping = false;
+      // as Debian's units (Restart=on-failure) and the anchor: an agent that dies is started again
+      const supervise = (argv: string[], out: string): ChildProcess => {
+        const fd = openSync(join(dir, 'logs', out), 'a');
+        const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd] });
         closeSync(fd);
+        c.once('exit', (code) => {
+          if (stopping || code === 0) return;
+          restarts++;
+          setTimeout(() => void (!stopping && supervise(argv, out)), 100);
+        });
         return c;
       };
-      const lb = run(['neutron-linuxbridge-agent', '--config-file', join(etc, 'agent.conf'), '--config-file', join(etc, 'linuxbridge_agent.ini'), '--log-file', lbLog], 'linuxbridge-agent.stdout');
-      const dhcp = run(['neutron-dhcp-agent', '--config-file', join(etc, 'agent.conf'), '--config-file', join(etc, 'dhcp_agent.ini'), '--log-file', dhcpLog], 'dhcp-agent.stdout');
+      const lb = supervise(['neutron-linuxbridge-agent', '--config-file', join(etc, 'agent.conf'), '--config-file', join(etc, 'linuxbridge_agent.ini'), '--log-file', lbLog], 'linuxbridge-agent.stdout');
+      const dhcp = supervise(['neutron-dhcp-agent', '--config-file', join(etc, 'agent.conf'), '--config-file', join(etc, 'dhcp_agent.ini'), '--log-file', dhcpLog], 'dhcp-agent.stdout');
       setPids(lb.pid!, dhcp.pid!);
     },
     async stopAgents() {
+      stopping = true;
+      // the anchor's supervising shells first (they would start the agents again), then the agents
+      const pids = readFileSync(join(dir, 'pids'), 'utf8');
+      const supervisors = [...pids.matchAll(/^(?:LB|DHCP)_AGENT_PID=(\d+)$/gm)].map((m) => Number(m[1])).filter((p) => !agentPids().includes(p));
+      await killTrees(supervisors);
       await killTrees(agentPids());
     },
+    restarts: () => restarts,
     agentsSynced(expectedTaps) {
       const dh = readFrom(dhcpLog, offsets[1]!);
       if (!dh.includes('Synchronizing state complete')) return false;
