@@ -134,10 +134,11 @@ export class AgentRuntime {
       try {
         const full = this.needFull || Date.now() - this.lastFull >= resyncMs;
         const t0 = performance.now();
-        if (full) await this.fullSync();
+        const phases = full ? await this.fullSync() : undefined;
+        const t1 = performance.now();
         await this.devices.flush(this.api, this.opts.host);
-        // one line per full sync: how long making the host match a whole snapshot took (bench:dataplane reads it)
-        if (full) this.log.info({ revision: this.revision, ms: Math.round(performance.now() - t0) }, 'full sync done');
+        // one line per full sync: how long making the host match a whole snapshot took, by phase (bench:dataplane reads it)
+        if (phases) this.log.info({ revision: this.revision, ms: Math.round(performance.now() - t0), ...phases, report_ms: Math.round(performance.now() - t1) }, 'full sync done');
         await this.follow(signal, resyncMs);
       } catch (err) {
         if (signal.aborted) break;
@@ -154,15 +155,20 @@ export class AgentRuntime {
     }
   }
 
-  private async fullSync(): Promise<void> {
+  /** resolves how long fetching the snapshot and applying it took (ms) */
+  private async fullSync(): Promise<{ fetch_ms: number; apply_ms: number }> {
+    const t0 = performance.now();
     const state = await this.api.state(this.opts.host, this.reconciler.agentType);
+    const t1 = performance.now();
     await this.apply(state, undefined);
+    const phases = { fetch_ms: Math.round(t1 - t0), apply_ms: Math.round(performance.now() - t1) };
     this.revision = state.revision;
     this.needFull = false;
     this.lastFull = Date.now();
     this.synced = true;
     this.status.fullSyncs++;
     this.onSuccess();
+    return phases;
   }
 
   private async apply(state: HostState, networkIds: string[] | undefined): Promise<void> {
