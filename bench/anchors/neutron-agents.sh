@@ -275,7 +275,8 @@ for _ in $(seq 300); do
 done
 # as Debian's systemd units (Restart=on-failure): an agent that dies is started again
 # (the linuxbridge agent dies at start when a netlink dump is interrupted by other
-# link changes on a busy host); the PIDs are the supervising shells'
+# link changes on a busy host); the PIDs are the supervising shells' (which must not
+# hold this script's stdout: whoever reads it waits for its end)
 supervise() {
   local out=$1; shift
   trap 'kill $child 2>/dev/null; exit 0' TERM INT
@@ -287,10 +288,10 @@ supervise() {
   done
 }
 supervise "$dir/logs/linuxbridge-agent.stdout" neutron-linuxbridge-agent --config-file "$dir/etc/agent.conf" \
-  --config-file "$dir/etc/linuxbridge_agent.ini" --log-file "$dir/logs/linuxbridge-agent.log" &
+  --config-file "$dir/etc/linuxbridge_agent.ini" --log-file "$dir/logs/linuxbridge-agent.log" </dev/null >/dev/null 2>&1 &
 lbpid=$!
 supervise "$dir/logs/dhcp-agent.stdout" neutron-dhcp-agent --config-file "$dir/etc/agent.conf" \
-  --config-file "$dir/etc/dhcp_agent.ini" --log-file "$dir/logs/dhcp-agent.log" &
+  --config-file "$dir/etc/dhcp_agent.ini" --log-file "$dir/logs/dhcp-agent.log" </dev/null >/dev/null 2>&1 &
 dhcppid=$!
 printf 'LB_AGENT_PID=%s\nDHCP_AGENT_PID=%s\n' "$lbpid" "$dhcppid" >>"$dir/pids"
 # wait until both agents are registered and alive
