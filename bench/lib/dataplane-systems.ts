@@ -2,7 +2,7 @@
 // --no-agents` + `cloudlet agent l2|dhcp` as their own processes) and Neutron (neutron-server,
 // neutron-linuxbridge-agent, neutron-dhcp-agent, rabbitmq via bench/anchors/neutron-agents.sh).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { sh } from './dataplane-kernel.js';
@@ -55,6 +55,7 @@ async function vtep(name: string, ip: string): Promise<void> {
 /** cloudlet: `cloudlet up --no-agents` in a temp data dir, its two agents as their own processes */
 export async function startCloudletPlane(entry: string, removeKernel: () => Promise<void>, keepLogs = false): Promise<DataPlane> {
   const dir = tempDir('dataplane');
+  chmodSync(dir, 0o755); // dnsmasq drops to nobody only where nobody can read its files (as Neutron's)
   const data = join(dir, 'data');
   const [idPort, netPort, regPort] = [await freePort(), await freePort(), await freePort()];
   const tag = netPort.toString(36);
@@ -163,6 +164,9 @@ async function adminToken(authUrl: string, password: string): Promise<string> {
 export async function startNeutronPlane(script: string, beforeStop: () => Promise<void>, keepLogs = false): Promise<DataPlane> {
   const port = await freePort(true);
   const { dir, code, out, err, pgid } = await runAnchor(script, port, 'neutron-agents');
+  // dnsmasq runs as nobody and reads its hosts file again on each SIGHUP: a 0700 temp dir
+  // would hide it, and no port would ever get a lease
+  chmodSync(dir, 0o755);
   const etc = join(dir, 'etc');
   let stopped = false;
   const stop = async (): Promise<void> => {
