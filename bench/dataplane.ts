@@ -11,6 +11,7 @@ import { wipeAgentsWork } from './lib/dataplane-kernel.js';
 import { buildFleet, converge, createdNetworks, leaseLatency, PidsRss, removeInstances, type LeaseResult } from './lib/dataplane-load.js';
 import { startCloudletPlane, startNeutronPlane, type DataPlane } from './lib/dataplane-systems.js';
 import { fmt, runInfo, section, textTable, writeSection } from './lib/report.js';
+import { killStarting } from './lib/servers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLOUDLET_ENTRY = join(ROOT, 'dist/src/cli/main.js');
@@ -58,6 +59,7 @@ interface Result {
 
 let live: DataPlane | undefined;
 async function cleanup(): Promise<void> {
+  await killStarting(); // an anchor still starting (Ctrl-C during Neutron's install or migrations)
   const s = live;
   live = undefined;
   if (s) {
