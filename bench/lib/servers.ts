@@ -128,7 +128,7 @@ export async function startCloudlet(
  * Runs an anchor script `SCRIPT PORT DIR` in a new process group (the script and what it starts share it)
  * and waits for it to print the PIDs of what it started; installs on first use may take minutes.
  */
-async function runAnchor(script: string, port: number, tag: string): Promise<{ dir: string; t0: number; pgid: number | undefined; code: number | null; out: string; err: string }> {
+export async function runAnchor(script: string, port: number, tag: string): Promise<{ dir: string; t0: number; pgid: number | undefined; code: number | null; out: string; err: string }> {
   const dir = tempDir(tag);
   const t0 = performance.now();
   const child = spawn('bash', [script, String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -27,6 +27,11 @@ export interface Reconciler {
   waitingForDevices?(): boolean;
   /** the networks of awaited devices that exist now (to reconcile again) */
   devicesAppeared?(): Promise<string[]>;
+  /**
+   * Optional, and first: watch the host until `signal` aborts and call `poke` with the networks to
+   * reconcile again because something changed here (not on the server).
+   */
+  watch?(signal: AbortSignal, poke: (networkIds: string[]) => void): Promise<void>;
   /** stop what needs stopping on shutdown (never tears down what was wired) */
   close?(): Promise<void>;
 }

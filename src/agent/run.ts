@@ -77,11 +77,40 @@ export class AgentRuntime {
   start(): void {
     const signal = this.abort.signal;
     this.loops = [this.heartbeat.run(signal), this.syncLoop(signal)];
+    if (this.reconciler.watch) this.loops.push(this.reconciler.watch(signal, (ids) => this.poke(ids)));
+  }
+
+  private poked = new Set<string>();
+  private pokeTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * The host changed under us (a tap appeared): the networks are reconciled again from the
+   * server's state for them, gathered for a moment (one plug is several link events).
+   * Before the first snapshot there is nothing to do: the full sync will see it.
+   */
+  private poke(networkIds: string[]): void {
+    if (!this.synced || this.abort.signal.aborted) return;
+    for (const id of networkIds) this.poked.add(id);
+    this.pokeTimer ??= setTimeout(() => {
+      this.pokeTimer = undefined;
+      const ids = [...this.poked];
+      this.poked.clear();
+      void this.refresh(ids).catch((err: unknown) => {
+        if (!this.abort.signal.aborted) this.log.warn(`local change on ${ids.length} network(s) not applied: ${oneLine(err)}; the next sync will`);
+      });
+    }, 10);
+  }
+
+  private async refresh(ids: string[]): Promise<void> {
+    const state = await this.api.state(this.opts.host, this.reconciler.agentType, ids);
+    await this.apply(state, ids);
+    await this.devices.flush(this.api, this.opts.host);
   }
 
   /** stops following the server; what was wired stays as it is */
   async stop(): Promise<void> {
     this.abort.abort();
+    clearTimeout(this.pokeTimer);
     await Promise.allSettled(this.loops);
     await this.reconciler.close?.();
   }
@@ -107,8 +136,13 @@ export class AgentRuntime {
     };
     while (!signal.aborted) {
       try {
-        if (this.needFull || Date.now() - this.lastFull >= resyncMs) await this.fullSync();
+        const full = this.needFull || Date.now() - this.lastFull >= resyncMs;
+        const t0 = performance.now();
+        const phases = full ? await this.fullSync() : undefined;
+        const t1 = performance.now();
         await this.devices.flush(this.api, this.opts.host);
+        // one line per full sync: how long making the host match a whole snapshot took, by phase (bench:dataplane reads it)
+        if (phases) this.log.info({ revision: this.revision, ms: Math.round(performance.now() - t0), ...phases, report_ms: Math.round(performance.now() - t1) }, 'full sync done');
         await this.follow(signal, resyncMs);
       } catch (err) {
         if (signal.aborted) break;
@@ -125,15 +159,20 @@ export class AgentRuntime {
     }
   }
 
-  private async fullSync(): Promise<void> {
+  /** resolves how long fetching the snapshot and applying it took (ms) */
+  private async fullSync(): Promise<{ fetch_ms: number; apply_ms: number }> {
+    const t0 = performance.now();
     const state = await this.api.state(this.opts.host, this.reconciler.agentType);
+    const t1 = performance.now();
     await this.apply(state, undefined);
+    const phases = { fetch_ms: Math.round(t1 - t0), apply_ms: Math.round(performance.now() - t1) };
     this.revision = state.revision;
     this.needFull = false;
     this.lastFull = Date.now();
     this.synced = true;
     this.status.fullSyncs++;
     this.onSuccess();
+    return phases;
   }
 
   private async apply(state: HostState, networkIds: string[] | undefined): Promise<void> {

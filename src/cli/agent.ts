@@ -9,7 +9,7 @@ import { missingFor, startAgent, type AgentKind } from '../agent/agents.js';
 import { KeystoneSession } from '../common/keystone-session.js';
 import { osCredentials } from './os-credentials.js';
 import { networkClient } from './network-client.js';
-import { loggerFor, run, stopOnSignals } from './serve.js';
+import { loggerFor, run, stopOnSignals } from './process.js';
 
 interface AgentFlags {
   host?: string;

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
-import { createLogger, logFormat, type Logger } from '../common/logging.js';
+import type { Logger } from '../common/logging.js';
+import { loggerFor, run, stopOnSignals } from './process.js';
 import type { TokenValidator } from '../network/api/keystone-auth.js';
 import { checkSecretFiles } from './secret-files.js';
 import { publicUrl } from './urls.js';
 import type { Schema } from '../schema.js';
+
+// where they lived before: the commands that import them from here keep working
+export { loggerFor, run, stopOnSignals };
 
 export interface ServerFlags {
   config?: string;
@@ -44,11 +48,6 @@ export function configFrom(flags: ServerFlags): Config {
   const identityPort = portNumber('--identity-port', flags.identityPort);
   if (identityPort !== undefined) cfg.identity.port = identityPort;
   return cfg;
-}
-
-/** the process's logger, as --log-format says, for one service (its lines say which) */
-export function loggerFor(flags: Pick<ServerFlags, 'logFormat'>, level: string, service: string): Logger {
-  return createLogger(level, 'cloudlet', logFormat(flags.logFormat)).child({ service });
 }
 
 /**
@@ -96,18 +95,6 @@ export async function serveNetwork(cfg: Config, log: Logger, tokens?: TokenValid
   };
 }
 
-/** A command's action: errors end the process with a one-line message, the same for every command. */
-export const run =
-  <T>(fn: (flags: T) => Promise<void>) =>
-  async (flags: T): Promise<void> => {
-    try {
-      await fn(flags);
-    } catch (err) {
-      process.stderr.write(`cloudlet: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-  };
-
 /** A `serve` command's action: one service with its logger, the check of the secrets' modes, stopped by a signal. */
 export const serveAction = (service: string, config: (flags: ServerFlags) => Config, start: (cfg: Config, log: Logger) => Promise<{ stop(): Promise<void> }>) =>
   run(async (flags: ServerFlags) => {
@@ -118,17 +105,3 @@ export const serveAction = (service: string, config: (flags: ServerFlags) => Con
     stopOnSignals([running.stop]);
   });
 
-/** Stops the servers on SIGINT/SIGTERM; `say` gets a line when stopping starts and one when done. */
-export function stopOnSignals(stops: Array<() => Promise<void>>, say?: (line: string) => void): void {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say?.(`stopping (${signal})`);
-    for (const s of stops) await s().catch(() => {});
-    say?.('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}

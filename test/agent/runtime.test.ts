@@ -218,3 +218,30 @@ test('agent runtime: revoked token renewed on 401; a wrong password is a clear e
     assert.doesNotMatch(bad.runtime.status.error!, /wrong(?!\s*password)/, 'the password is not in the message');
   });
 });
+
+test('agent runtime: the host pokes a network (a tap appeared): reconciled from a narrowed fetch at once, no server change needed', async (t) => {
+  const server = new FakeAgentServer();
+  await server.start();
+  t.after(() => server.stop());
+  const session = new KeystoneSession({ authUrl: `${server.url}/v3`, username: 'cloudlet-agent', password: 'agent-pw', projectName: 'service' });
+  let poke: ((ids: string[]) => void) | undefined;
+  const reconciler = Object.assign(new FakeReconciler(HOST), {
+    watch: (signal: AbortSignal, p: (ids: string[]) => void) => {
+      poke = p;
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    },
+  });
+  // a long poll of 30 s: only the poke can explain a reconcile within the test's time
+  const runtime = new AgentRuntime(new AgentClient(session, server.url), reconciler, { host: HOST, reportInterval: 5, pollSeconds: 30, batchMs: 30 }, silent);
+  t.after(() => runtime.stop());
+  server.addNetwork('n1');
+  server.addPort('n1', 'p1', HOST);
+  runtime.start();
+  await until('the first reconcile', () => reconciler.calls.length === 1);
+  const fetches = server.seen.states.length;
+  poke!(['n1']);
+  poke!(['n1']); // several link events of one plug: one fetch
+  await until('the poked reconcile', () => reconciler.calls.length === 2);
+  assert.deepEqual(reconciler.calls[1], { partial: true, networkIds: ['n1'], networks: ['n1'], revision: server.revision });
+  assert.deepEqual(server.seen.states.slice(fetches), [['n1']]);
+});

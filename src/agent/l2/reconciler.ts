@@ -1,9 +1,10 @@
 // The L2 agent's data-plane half (Neutron's linuxbridge agent with l2population and the
 // ARP responder): read the kernel, plan, apply, report which ports got wired or unwired.
 import type { Logger } from '../../common/logging.js';
+import { watchLinks, type LinkEvent } from '../../host/linux/link-watch.js';
 import { listLinks, probeVlan } from '../../host/linux/links.js';
 import type { Runner } from '../../host/linux/runner.js';
-import { tapName, type HostState } from '../protocol.js';
+import { bridgeName, tapName, type HostState } from '../protocol.js';
 import type { Reconciler } from '../reconciler.js';
 import { applySteps } from './apply.js';
 import type { L2Config } from './config.js';
@@ -24,6 +25,8 @@ export class L2Reconciler implements Reconciler {
   private warned = new Set<string>();
   /** tap → network id: ports bound here, up, whose tap did not exist when the last reconcile read the kernel */
   private awaited = new Map<string, string>();
+  /** tap name → network id of this host's ports in the last desired state: whose taps' appearing is news */
+  private taps = new Map<string, string>();
   /** reconciles run one at a time (a full resync and a change may be asked for together) */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -42,6 +45,7 @@ export class L2Reconciler implements Reconciler {
   private async reconcileNow(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
     this.vlan ??= await probeVlan(this.runner);
     const scope = opts.partial ? new Set([...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)]) : undefined;
+    this.remember(state, scope);
     const input = { desired: state, cfg: this.cfg, vlan: this.vlan, scope };
     const actual = await readKernel(this.runner, scope);
     let p = plan({ ...input, actual });
@@ -87,6 +91,25 @@ export class L2Reconciler implements Reconciler {
     if (this.awaited.size === 0) return [];
     const names = new Set((await listLinks(this.runner)).map((l) => l.name));
     return [...new Set([...this.awaited].filter(([tap]) => names.has(tap)).map(([, net]) => net))];
+  }
+
+  private remember(state: HostState, scope: Set<string> | undefined): void {
+    if (scope) for (const [tap, net] of this.taps) if (scope.has(net)) this.taps.delete(tap);
+    if (!scope) this.taps.clear();
+    for (const n of state.networks) for (const p of n.ports) if (p.host === state.host) this.taps.set(tapName(p.id), n.id);
+  }
+
+  /**
+   * Until `signal` aborts: a tap of one of this host's ports that appears, or is out of its
+   * bridge, asks for its network to be reconciled (`poke`), at once rather than at the next
+   * change on the server: a port is bound before its instance is plugged.
+   */
+  watch(signal: AbortSignal, poke: (networkIds: string[]) => void): Promise<void> {
+    const seen = (e: LinkEvent): void => {
+      const net = e.deleted ? undefined : this.taps.get(e.name);
+      if (net !== undefined && e.master !== bridgeName(net)) poke([net]);
+    };
+    return watchLinks(seen, signal, (why) => this.log.warn(`l2: ${why}; watching again`));
   }
 
   configurations(): Record<string, unknown> {
