@@ -16,7 +16,8 @@ import type { Database } from '../../common/db/index.js';
  * even for writes the log does not carry.
  */
 export class ReadCache {
-  private entries = new Map<string, { version: string; body: string }>();
+  // kept encoded: a hit then writes the bytes as they are, not a string to encode again per request
+  private entries = new Map<string, { version: string; body: Buffer }>();
   private bytes = 0;
   private pgRevision = coalescedRead(async () => {
     const r = await sql<{ m: number | null }>`SELECT max(revision) AS m FROM change_log`.execute(this.database.db);
@@ -39,7 +40,7 @@ export class ReadCache {
     return `${r.rows[0].m ?? 0}:${r.rows[0].c}:${r.rows[0].v}`;
   }
 
-  get(key: string, version: string): string | undefined {
+  get(key: string, version: string): Buffer | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (e.version !== version) {
@@ -52,7 +53,7 @@ export class ReadCache {
     return e.body;
   }
 
-  set(key: string, version: string, body: string): void {
+  set(key: string, version: string, body: Buffer): void {
     if (body.length > this.maxBytes / 4) return;
     this.drop(key);
     this.entries.set(key, { version, body });
