@@ -28,7 +28,8 @@ export async function freshDatabase(serverUrl: string): Promise<BenchDatabase> {
     await c.query(`CREATE DATABASE ${name}`);
     const show = async (setting: string): Promise<string> => (await c.query(`SHOW ${setting}`)).rows[0][setting] as string;
     const version = (await show('server_version')).split(' ')[0];
-    const durability = await Promise.all(['fsync', 'synchronous_commit', 'full_page_writes'].map(async (k) => `${k} ${await show(k)}`));
+    const durability: string[] = [];
+    for (const k of ['fsync', 'synchronous_commit', 'full_page_writes']) durability.push(`${k} ${await show(k)}`);
     return `PostgreSQL ${version} (${durability.join(', ')})`;
   });
   const url = new URL(serverUrl);
