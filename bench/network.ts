@@ -43,7 +43,8 @@ const HELP = `usage: npm run bench:network -- [options]
   --networks N        networks per create phase (default 200; each gets a /24 subnet and ${PORTS_PER_NETWORK} ports)
   --duration S        seconds per read measurement (default 10)
   --step-timeout S    a create step (networks+subnets, or ports) stops starting requests after S s (default 240)
-  --write-md          write the "## Network service" section of docs/BENCHMARKS.md
+  --write-md          write the "## Network service" section of docs/BENCHMARKS.md ("## Network service on
+                      PostgreSQL" with --database-url)
   --md-file PATH      write the section to PATH instead of docs/BENCHMARKS.md`;
 
 const opt = benchArgs(HELP, {
@@ -122,6 +123,9 @@ async function measure(start: () => Promise<Server>): Promise<SystemResult> {
   }
 }
 
+/** what cloudlet ran on, for the report */
+let database = opt.url === undefined ? 'SQLite (WAL, synchronous = FULL)' : 'the database it was started with';
+
 async function main(): Promise<number> {
   const t0 = Date.now();
   let cloudlet: SystemResult;
@@ -134,7 +138,8 @@ async function main(): Promise<number> {
   } else {
     log(`starting cloudlet: ${cloudletCommand(0, 'DIR').slice(1).join(' ').replace('--port 0', '--port P')}`);
     const pgdb = opt['database-url'] === undefined ? undefined : await freshDatabase(opt['database-url']);
-    if (pgdb) log(`cloudlet on PostgreSQL: ${new URL(pgdb.url).pathname.slice(1)} on ${new URL(pgdb.url).host}`);
+    if (pgdb) log(`cloudlet on ${pgdb.describe}: ${new URL(pgdb.url).pathname.slice(1)} on ${new URL(pgdb.url).host}`);
+    database = pgdb?.describe ?? database;
     try {
       cloudlet = await measure(() => startCloudlet(cloudletCommand, undefined, pgdb ? { CLOUDLET_DATABASE_URL: pgdb.url } : {}));
     } finally {
@@ -148,6 +153,7 @@ async function main(): Promise<number> {
     neutron.name = 'neutron-server';
   }
   const figs = figures(PHASES);
+  const title = opt['database-url'] === undefined ? 'Network service' : 'Network service on PostgreSQL';
   printTable(figs, cloudlet, neutron);
   if (opt['write-md']) {
     const file = resolve(ROOT, opt['md-file'] ?? 'docs/BENCHMARKS.md');
@@ -158,14 +164,15 @@ async function main(): Promise<number> {
           `one request at a time; phase B does the same with ${CONCURRENCY} concurrent workers (new names and subnets). ` +
           `Then GET /v2.0/networks (all ${2 * N} networks) and GET /v2.0/ports?network_id=X, ${DURATION} s each with ` +
           `${CONCURRENCY} keep-alive clients. Peak RSS: VmRSS of the server and its descendants summed every 200 ms. ` +
-          `Noauth, quotas off on both (as the reference's [quotas]), on 127.0.0.1; cloudlet on ${opt['database-url'] === undefined ? 'SQLite' : 'PostgreSQL'}; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+          `Noauth, quotas off on both (as the reference's [quotas]), on 127.0.0.1; cloudlet on ${database}, on this machine; the load generator shares the machine's cores with the server. Total run ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
       ),
       figs,
       cloudlet,
       neutron,
+      title,
     );
-    writeSection(file, section);
-    log(`wrote the "## Network service" section of ${file}`);
+    writeSection(file, section, title);
+    log(`wrote the "## ${title}" section of ${file}`);
   }
   return cloudlet.errors + (neutron?.errors ?? 0) > 0 ? 1 : 0;
 }

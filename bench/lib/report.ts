@@ -128,9 +128,10 @@ export interface RunInfo {
   load: string;
 }
 
-export function markdownSection(info: RunInfo, figs: Figure[], c: SystemResult, n?: SystemResult): string {
+/** `title`: the section's heading, "Network service" for the SQLite run, another one per database. */
+export function markdownSection(info: RunInfo, figs: Figure[], c: SystemResult, n?: SystemResult, title = 'Network service'): string {
   return section(
-    'Network service',
+    title,
     info,
     `Targets: at least ${TARGET_THROUGHPUT}× neutron-server's throughput on every figure, and less than 1/${TARGET_MEMORY} of its memory` +
       ' (ratios: cloudlet / neutron-server for throughputs, neutron-server / cloudlet for memory).',

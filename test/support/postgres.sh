@@ -10,7 +10,10 @@
 # Needs the Debian package `postgresql`. As root the server runs as the
 # `postgres` user; as any other user it runs as that user.
 # Settings (environment): CLOUDLET_PG_PORT (55432), CLOUDLET_PG_DIR
-# (/tmp/cloudlet-pg-$PORT). Durability is switched off: test data only.
+# (/tmp/cloudlet-pg-$PORT), CLOUDLET_PG_DURABLE (unset). Durability is switched
+# off (test data only) unless CLOUDLET_PG_DURABLE=1, which keeps PostgreSQL's
+# defaults (fsync, synchronous_commit, full_page_writes on) for benchmarks:
+#   CLOUDLET_PG_PORT=55433 CLOUDLET_PG_DURABLE=1 test/support/postgres.sh start
 set -euo pipefail
 
 PORT="${CLOUDLET_PG_PORT:-55432}"
@@ -62,10 +65,10 @@ listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$DIR'
 max_connections = 200
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 EOF
+    if [[ "${CLOUDLET_PG_DURABLE:-}" != 1 ]]; then
+      printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$DIR/data/postgresql.conf"
+    fi
   fi
   as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start >&2 || {
     log "server did not start; log follows"; cat "$DIR/server.log" >&2 || true; exit 1

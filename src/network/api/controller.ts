@@ -83,7 +83,7 @@ export function registerResource(app: FastifyInstance, def: ResourceDef, svc: Re
       const version = await cache.version();
       let body = cache.get(key, version);
       if (body === undefined) {
-        body = reply.serialize(await compute(req, who)) as string;
+        body = Buffer.from(reply.serialize(await compute(req, who)) as string);
         cache.set(key, version, body);
       }
       return reply.type('application/json; charset=utf-8').send(body);

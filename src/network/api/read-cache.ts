@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { coalescedRead } from '../../common/db/coalesced-read.js';
 import type { Database } from '../db/database.js';
 
 /**
@@ -7,14 +8,21 @@ import type { Database } from '../db/database.js';
  * writes an entry in its own transaction, so a revision read before computing an answer
  * moves on with any later change, whichever server process made it. A change acknowledged
  * by any server is committed, so the next read here sees its revision and misses: never an
- * answer older than a change the client already saw. One indexed max() per read. On SQLite
+ * answer older than a change the client already saw. One indexed max() per read; on
+ * PostgreSQL, where it is a round trip, concurrent reads share one (coalescedRead: each
+ * still gets a revision read after it arrived). On SQLite
  * the version also has total_changes() of our own connection and PRAGMA data_version
  * (commits of any other connection), which cost nothing in the same query and are exact
  * even for writes the log does not carry.
  */
 export class ReadCache {
-  private entries = new Map<string, { version: string; body: string }>();
+  // kept encoded: a hit then writes the bytes as they are, not a string to encode again per request
+  private entries = new Map<string, { version: string; body: Buffer }>();
   private bytes = 0;
+  private pgRevision = coalescedRead(async () => {
+    const r = await sql<{ m: number | null }>`SELECT max(revision) AS m FROM change_log`.execute(this.database.db);
+    return String(r.rows[0].m ?? 0);
+  });
 
   constructor(
     private database: Database,
@@ -27,15 +35,12 @@ export class ReadCache {
 
   async version(): Promise<string> {
     const db = this.database.db;
-    if (this.database.dialect === 'postgres') {
-      const r = await sql<{ m: number | null }>`SELECT max(revision) AS m FROM change_log`.execute(db);
-      return String(r.rows[0].m ?? 0);
-    }
+    if (this.database.dialect === 'postgres') return this.pgRevision();
     const r = await sql<{ m: number | null; c: number; v: number }>`SELECT (SELECT max(revision) FROM change_log) AS m, total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v`.execute(db);
     return `${r.rows[0].m ?? 0}:${r.rows[0].c}:${r.rows[0].v}`;
   }
 
-  get(key: string, version: string): string | undefined {
+  get(key: string, version: string): Buffer | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (e.version !== version) {
@@ -48,7 +53,7 @@ export class ReadCache {
     return e.body;
   }
 
-  set(key: string, version: string, body: string): void {
+  set(key: string, version: string, body: Buffer): void {
     if (body.length > this.maxBytes / 4) return;
     this.drop(key);
     this.entries.set(key, { version, body });
