@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { requireTool } from '../support/backends.js';
 import { cloudlet, exec, freePort, requireBuiltCli, type Run } from '../support/cli.js';
 import { readState } from '../../src/lab/state.js';
+import { labStateDir } from '../../src/lab/processes.js';
 import { passwordToken } from '../../src/lab/ready.js';
 
 // udhcpc runs this with the lease in its environment: put it on the interface, and keep the environment for the test
@@ -166,13 +167,13 @@ export async function labUp(t: { after(fn: () => unknown): void }, hosts = 3) {
         continue;
       }
       const pidFile = argv[0]?.endsWith('dnsmasq') ? argv.find((a) => a.startsWith(`--pid-file=${dir}/`)) : undefined;
-      const net = pidFile?.match(/agents\/([0-9a-f-]{36})\/pid$/)?.[1];
+      const net = pidFile?.match(/state\/osad\/([0-9a-f-]{36})\/pid$/)?.[1];
       if (net) out.set(net, Number(e));
     }
     return out;
   };
-  /** the DHCP agent's files for a network: <controller data dir>/agents/<network id>/ */
-  const dhcpDir = (networkId: string) => join(dir, 'osad', 'agents', networkId);
+  /** the DHCP agent's files for a network: <lab dir>/state/osad/<network id>/ (src/lab/processes.ts labStateDir) */
+  const dhcpDir = (networkId: string) => join(labStateDir(dir, 'osad'), networkId);
 
   return { name, dir, home, env, entry, api, dnsmasqs, dhcpDir, os, sh, links, fdb, inController, instance, plug, lease, ping, netnsOf, renewToken: async () => (token = await passwordToken(identity, 'admin', cloud.auth.password, 'admin')) };
 }
