@@ -56,9 +56,6 @@ function upCommand(): Command {
     .action(
       run(async (flags: UpFlags) => {
         requireRoot();
-        // this build's own commands say what the controller and compute hosts can run
-        const program = cmd.parent?.parent;
-        const up = program?.commands.find((c) => c.name() === 'up');
         const hosts = Number(flags.hosts);
         const timeout = Number(flags.timeout);
         if (!(timeout > 0)) throw new Error(`--timeout: a number of seconds, not ${flags.timeout}`);
@@ -80,8 +77,6 @@ function upCommand(): Command {
                 registry: portNumber('--registry-port', flags.registryPort) ?? DEFAULT_PORTS.registry,
               },
               cloudlet: cloudletArgv(),
-              upTakesHost: up?.options.some((o) => o.long === '--host') ?? false,
-              hasAgents: program?.commands.some((c) => c.name() === 'agent') ?? false,
               cloudsYaml: cloudsYamlPath(),
               cloudEntry: cloudEntryOf(flags.name),
               timeoutMs: timeout * 1000,

@@ -27,10 +27,6 @@ export interface ProcessOptions {
   /** how to run cloudlet itself: node, its flags, the entry script */
   cloudlet: string[];
   ports: LabPorts;
-  /** this build's `cloudlet up` takes --bind and --host (the agents' host name) */
-  upTakesHost: boolean;
-  /** this build has `cloudlet agent` */
-  hasAgents: boolean;
 }
 
 export const controllerDir = (dir: string, t: LabTopology): string => join(dir, t.hosts[0]!.name);
@@ -68,7 +64,7 @@ export function controller(t: LabTopology, o: ProcessOptions): { process: LabPro
     network: { host: c.address, port: o.ports.network },
   };
   const argv = [...o.cloudlet, 'up', '--config', config, '--data-dir', data, '--identity-port', String(o.ports.identity), '--network-port', String(o.ports.network)];
-  if (o.upTakesHost) argv.push('--bind', c.address, '--host', c.name);
+  argv.push('--bind', c.address, '--host', c.name);
   // the lab's own: the default (/var/lib/cloudlet/agents/osad) would be shared by every lab's osad
   argv.push('--agent-state-dir', labStateDir(o.dir, c.name));
   const env = {

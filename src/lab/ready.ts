@@ -1,5 +1,5 @@
 // Waiting for the lab to work: the network API answering through the machine's forwarder,
-// then (when this build has the agents API) every host's L2 agent alive.
+// then every host's agents alive.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, check?: () => void): Promise<T> {

@@ -136,31 +136,22 @@ export async function labUp(o: LabUpOptions, runner: Runner): Promise<LabState> 
   writeCloudEntry(o.cloudsYaml, o.cloudEntry, { authUrl: identity, username: 'admin', password, projectName: 'admin', region: 'RegionOne' });
   o.say(`wrote the cloud "${o.cloudEntry}" to ${o.cloudsYaml}`);
 
-  if (o.hasAgents) {
-    const secret = join(controllerDir(o.dir, t), 'agent-password');
-    await waitUntil(secret, o.timeoutMs, async () => (existsSync(secret) ? true : undefined), stillRunning);
-    for (const h of t.hosts.slice(1)) {
-      const agent = computeAgent(t, h, po);
-      writeFiles(agent.files);
-      mkdirSync(labStateDir(o.dir, h.name), { recursive: true, mode: 0o755 });
-      await start(agent.process);
-    }
-  } else {
-    o.say('this build has no `cloudlet agent`: the compute hosts run no agent');
+  const secret = join(controllerDir(o.dir, t), 'agent-password');
+  await waitUntil(secret, o.timeoutMs, async () => (existsSync(secret) ? true : undefined), stillRunning);
+  for (const h of t.hosts.slice(1)) {
+    const agent = computeAgent(t, h, po);
+    writeFiles(agent.files);
+    mkdirSync(labStateDir(o.dir, h.name), { recursive: true, mode: 0o755 });
+    await start(agent.process);
   }
-  // a busy machine can take seconds to answer the first requests: retried until the timeout, like the rest
-  const agentsApi = await waitUntil('the agents API', o.timeoutMs, async () => ((await listAgents(network, await passwordToken(identity, 'admin', password, 'admin'))) === undefined ? 'absent' : 'present'), stillRunning);
-  if (agentsApi === 'absent') {
-    o.say('the network API has no agents extension yet: not waiting for agents');
-  } else {
-    // the controller's `cloudlet up` runs an L2 and a DHCP agent; each compute host an L2 agent
-    const wanted = [{ host: t.hosts[0]!.name, type: 'DHCP agent' }, ...t.hosts.filter((h) => h.role === 'controller' || o.hasAgents).map((h) => ({ host: h.name, type: 'Linux bridge agent' }))];
-    await waitUntil(`the agents (${wanted.map((w) => `${w.host}: ${w.type}`).join(', ')})`, o.timeoutMs, async () => {
-      const missing = missingAgents((await listAgents(network, await passwordToken(identity, 'admin', password, 'admin'))) ?? [], wanted);
-      if (missing.length > 0) throw new Error(`not alive yet: ${missing.join(', ')}`);
-      return true;
-    }, stillRunning);
-  }
+  // the controller's `cloudlet up` runs an L2 and a DHCP agent; each compute host an L2 agent
+  // (a busy machine can take seconds to answer the first requests: retried until the timeout)
+  const wanted = [{ host: t.hosts[0]!.name, type: 'DHCP agent' }, ...t.hosts.map((h) => ({ host: h.name, type: 'Linux bridge agent' }))];
+  await waitUntil(`the agents (${wanted.map((w) => `${w.host}: ${w.type}`).join(', ')})`, o.timeoutMs, async () => {
+    const missing = missingAgents((await listAgents(network, await passwordToken(identity, 'admin', password, 'admin'))) ?? [], wanted);
+    if (missing.length > 0) throw new Error(`not alive yet: ${missing.join(', ')}`);
+    return true;
+  }, stillRunning);
   // every process has unshared by now: its mount namespace names what `lab down` must stop
   for (const p of state.processes) if (p.host !== null) p.mntns = mountNamespaceOf(p.pid);
   writeState(state);
