@@ -30,14 +30,24 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * The caller's signal, aborted after `ms` too; done() when the request ended. Not
- * AbortSignal.any([signal, AbortSignal.timeout(ms)]): Node 20 may garbage-collect the timeout
- * signal inside it before it fires (nodejs/node#57736), and a long poll to a server that
- * stopped answering then waited forever. A timer holding its controller cannot be collected.
+ * AbortSignal.any(): on Node 20 the signals it combines may be garbage-collected before they
+ * fire (nodejs/node#57736): the timeout's, so a long poll to a server that stopped answering
+ * waited forever, and the caller's, so an agent's stop waited for its long poll to end. One
+ * controller, held by the timer and by a listener on the caller's signal, cannot be collected.
  */
 function within(ms: number, signal?: AbortSignal): { signal: AbortSignal; done(): void } {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new DOMException('the request timed out', 'TimeoutError')), ms);
-  return { signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal, done: () => clearTimeout(timer) };
+  const follow = (): void => deadline.abort(signal!.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  return {
+    signal: deadline.signal,
+    done: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', follow);
+    },
+  };
 }
 
 /** a failure another server may not have: unreachable, 5xx, garbage (not a refusal, not 410, not a stop) */

@@ -89,7 +89,10 @@ export async function serveNetwork(cfg: Config, log: Logger, tokens?: TokenValid
     url,
     async stop() {
       for (const stop of stops) stop();
+      // a connection still busy after a grace (an agent's kept-alive request) is cut, as a server's shutdown timeout
+      const force = setTimeout(() => app.server.closeAllConnections(), 2000);
       await app.close();
+      clearTimeout(force);
       await database.close();
     },
   };
