@@ -10,7 +10,8 @@ import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { applyStep, deleteNetns, netnsPath } from '../../src/host/linux/lab-links.js';
+import { applyStep, deleteMountNs, deleteNetns, netnsPath } from '../../src/host/linux/lab-links.js';
+import { LAB_RUN_DIR } from '../../src/lab/state.js';
 import { ExecRunner } from '../../src/host/linux/runner.js';
 import { forward } from '../../src/lab/forward.js';
 import { planTopology, teardownSteps, topologySteps, type LabHost, type LabStep, type LabTopology } from '../../src/lab/plan.js';
@@ -221,7 +222,13 @@ export class Fleet {
       await p.stop().catch(() => undefined);
     }
     for (const f of this.forwarders) f.close();
-    for (const step of teardownSteps(this.made)) if (step.kind === 'netns') await deleteNetns(this.runner, step.name).catch(() => undefined);
+    for (const step of teardownSteps(this.made)) {
+      if (step.kind === 'netns') await deleteNetns(this.runner, step.name).catch(() => undefined);
+      if (step.kind === 'mntns') await deleteMountNs(this.runner, step.path).catch(() => undefined);
+    }
+    // the pinned mount namespaces' directory, once nothing is mounted under it (never rm through a mount)
+    const run = join(LAB_RUN_DIR, this.topology.name);
+    if (!readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1]?.startsWith(`${run}/`))) rmSync(run, { recursive: true, force: true });
     await this.fresh?.cleanup().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
