@@ -9,6 +9,7 @@ import { sh } from './dataplane-kernel.js';
 import { processTree } from './rss.js';
 import { freePort, killTrees, runAnchor, tempDir } from './servers.js';
 import { waitReady } from './http.js';
+import { alive } from '../../src/host/linux/lab-processes.js';
 
 export interface DataPlane {
   name: string;
@@ -28,15 +29,6 @@ export interface DataPlane {
   /** everything stopped and removed (kernel objects included); safe to call twice */
   stop(): Promise<void>;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const sizeOf = (f: string): number => (existsSync(f) ? statSync(f).size : 0);
 const readFrom = (f: string, offset: number): string => {

@@ -7,7 +7,7 @@ import { netnsExists } from '../host/linux/lab-links.js';
 import { ExecRunner } from '../host/linux/runner.js';
 import { labDown } from '../lab/down.js';
 import { forward, parseRule } from '../lab/forward.js';
-import { hostExec } from '../lab/host-exec.js';
+import { hostExec } from '../host/linux/host-exec.js';
 import { LabExists, labUp } from '../lab/up.js';
 import { labNames, readState } from '../lab/state.js';
 import { cloudsYamlPath } from './clouds-yaml.js';

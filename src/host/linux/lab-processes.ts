@@ -48,7 +48,7 @@ export function pidsInNamespaces(mntns: ReadonlySet<string>, netns: ReadonlySet<
     .filter((pid) => mntns.has(mountNamespaceOf(pid) ?? '') || netns.has(netNamespaceOf(pid) ?? ''));
 }
 
-const alive = (pid: number): boolean => {
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

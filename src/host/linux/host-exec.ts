@@ -2,6 +2,7 @@
 // -- CMD…` (the host's network namespace and its mount namespace, with the host's private
 // /run/netns and sysfs): CMD as a child (Node cannot exec), which gets the signals this
 // process gets and whose exit it ends with; its cmdline names the process for `lab down`.
+// Here with the other process code: src/host/linux is the only place that starts programs.
 import { spawn } from 'node:child_process';
 
 export async function hostExec(argv: string[]): Promise<never> {
