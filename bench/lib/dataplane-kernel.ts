@@ -66,7 +66,7 @@ export async function delNetns(name: string): Promise<void> {
  * answer) is started every `everyMs` until one reports a lease, so the figure's resolution is
  * `everyMs`, not udhcpc's 1 s retry. Resolves the leased address.
  */
-export function leaseWithin(netns: string, ifname: string, timeoutMs: number, everyMs = 100): Promise<string> {
+export function leaseWithin(netns: string, ifname: string, timeoutMs: number, everyMs = 25): Promise<string> {
   return new Promise((resolve, reject) => {
     const kids = new Set<ReturnType<typeof spawn>>();
     let done = false;

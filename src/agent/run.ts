@@ -1,8 +1,8 @@
 // The agent runtime: one Reconciler kept in step with the server. A full snapshot
 // at start (GET /state), then the change log followed from its revision (long
-// poll on GET /changes); changes that concern this host are batched for a short
-// while and applied as one narrowed snapshot, so a burst of port creates is a
-// handful of fetches. 410 (the log moved past us), a periodic resync and a
+// poll on GET /changes); changes that concern this host are applied as one
+// narrowed snapshot, at once after a quiet spell and gathered for a short while
+// in a burst, so a burst of port creates is a handful of fetches. 410 (the log moved past us), a periodic resync and a
 // failed reconcile take a full snapshot again. A server that is away or answers
 // garbage is one log line and a capped backoff: the last applied state stays,
 // the heartbeat says unhealthy, the revision is kept to resume from.
@@ -28,7 +28,7 @@ export interface RuntimeOptions {
   resyncMs?: number;
   /** long poll length (s; default 30) */
   pollSeconds?: number;
-  /** how long changes are gathered before one fetch (ms; default 75) */
+  /** in a burst, how long changes are gathered before one fetch (ms; default 75) */
   batchMs?: number;
   backoff?: { firstMs: number; maxMs: number };
   availabilityZone?: string;
@@ -52,6 +52,8 @@ export class AgentRuntime {
   private needFull = true;
   private lastFull = 0;
   private synced = false;
+  /** when the last batch from the log was applied (a change soon after it is part of a burst) */
+  private lastAppliedAt = -Infinity;
   private loops: Promise<void>[] = [];
   /** after every good exchange with the server: the backoff starts over, the status is healthy */
   private onSuccess = (): void => {};
@@ -200,9 +202,12 @@ export class AgentRuntime {
       this.onSuccess();
       let want = needed(batch.changes, this.opts.host, this.reconciler.agentType, this.known);
       let revision = batch.revision;
-      // gather what follows closely (a burst), within a bound, before one fetch
+      // A change after a quiet spell is applied at once (an instance is waiting for it); one
+      // that follows the last apply closely is part of a burst: gather what follows, within a
+      // bound, before one fetch.
+      const burst = Date.now() - this.lastAppliedAt < batchMs;
       const until = Date.now() + 10 * batchMs;
-      while ((want.full || want.networkIds.size > 0) && batch.changes.length > 0 && Date.now() < until && !signal.aborted) {
+      while (burst && (want.full || want.networkIds.size > 0) && batch.changes.length > 0 && Date.now() < until && !signal.aborted) {
         await sleep(batchMs, signal);
         batch = await this.api.changes(revision, 0, signal);
         const more = needed(batch.changes, this.opts.host, this.reconciler.agentType, this.known);
@@ -219,6 +224,7 @@ export class AgentRuntime {
         const state = await this.api.state(this.opts.host, this.reconciler.agentType, ids);
         await this.apply(state, ids);
         this.status.partialSyncs++;
+        this.lastAppliedAt = Date.now();
       }
       // only now: a failure above retries from the revision before this batch
       this.revision = revision;

@@ -3,7 +3,7 @@
 import type { AgentType, Change, HostState } from './protocol.js';
 
 export interface Needed {
-  /** refetch everything (the agent's scheduling or the agent row changed) */
+  /** refetch everything (the agent's DHCP scheduling changed) */
   full: boolean;
   /** networks to refetch, narrowed */
   networkIds: Set<string>;
@@ -13,14 +13,18 @@ export interface Needed {
  * A change concerns this agent when it names this host (a port bound here before or
  * after, this host's agent), or a network this agent serves (another host's port there:
  * l2population), or, for DHCP, any subnet (enabling DHCP on a network scheduled here
- * but not served yet). An agent's or a DHCP scheduling change for this host, or one
- * naming this host without networks, asks for a full snapshot.
+ * but not served yet). A DHCP scheduling change for this host, or one naming this host
+ * without networks, asks for a full snapshot. An agent row's change does not: it is the
+ * agents' own reports (a restart, a new `healthy`), and what an agent acts on because of
+ * one arrives as its own change (scheduling as dhcp_binding, a rebinding as port); taken
+ * as "full", each start cost both agents of a host a second full sync.
  */
 export function needed(changes: Change[], host: string, type: AgentType, known: ReadonlySet<string>): Needed {
   const out: Needed = { full: false, networkIds: new Set() };
   for (const c of changes) {
+    if (c.resource === 'agent') continue;
     const here = c.hosts.includes(host);
-    if (here && (c.resource === 'agent' || c.resource === 'dhcp_binding' || c.network_ids.length === 0)) {
+    if (here && (c.resource === 'dhcp_binding' || c.network_ids.length === 0)) {
       out.full = true;
       continue;
     }

@@ -1,6 +1,6 @@
 // DhcpReconciler without root: a fake host (commands recorded, namespaces and dnsmasq
 // processes simulated) and real files in a temporary directory. Bursts coalesce into a
-// handful of SIGHUPs; dead or outdated dnsmasqs are restarted; teardown touches only what
+// handful of SIGHUPs, a lone change is one at once; dead or outdated dnsmasqs are restarted; teardown touches only what
 // the state directory says this agent made; a stranger's pid is never signalled.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -115,6 +115,21 @@ test('a burst of 100 port creates is a handful of SIGHUPs to one dnsmasq, never 
     await t.agent.flushReloads();
     assert.equal(t.agent.counters.fileWrites, writes);
     assert.equal(t.agent.counters.reloads, reloads);
+  }));
+
+test('a port change after a quiet spell is one SIGHUP at once, not after the burst delay', () =>
+  withAgent(async (t) => {
+    await t.agent.reconcile(state([net([])]), { partial: false });
+    await t.agent.flushReloads();
+    await new Promise((r) => setTimeout(r, 120)); // quiet: longer than the 100 ms burst delay
+    const before = t.agent.counters.reloads;
+    await t.agent.reconcile(state([net([vm(1)])]), { partial: true, networkIds: [NET] });
+    assert.equal(t.agent.pendingReloads, 1);
+    // timers run in order of expiry: one of 5 ms runs after a SIGHUP sent "at once", before one held back 100 ms
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(t.agent.pendingReloads, 0, 'the SIGHUP is not held back');
+    await t.agent.flushReloads();
+    assert.equal(t.agent.counters.reloads, before + 1);
   }));
 
 test('a dead dnsmasq is started again; a new command line (MTU) is a restart; a stranger holding the pid is never signalled', () =>

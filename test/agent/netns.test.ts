@@ -1,7 +1,7 @@
 // src/host/linux/netns.ts reads without root: `ip -json` output (iproute2 6.1) parsed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { listNamespaces, namespaceState } from '../../src/host/linux/netns.js';
+import { listNamespaces, namespacesState, namespaceState } from '../../src/host/linux/netns.js';
 import { RecordingRunner } from '../../src/host/linux/runner.js';
 
 test('namespaceState: links, addresses and both default routes from one ip -batch', async () => {
@@ -47,4 +47,24 @@ test('namespaceState: links, addresses and both default routes from one ip -batc
 test('listNamespaces: JSON, and nothing at all when there are none (older iproute2)', async () => {
   assert.deepEqual(await listNamespaces(new RecordingRunner({ 'ip -json netns list': { stdout: '[{"name":"qdhcp-a","id":0},{"name":"b"}]\n' } })), ['qdhcp-a', 'b']);
   assert.deepEqual(await listNamespaces(new RecordingRunner()), []);
+});
+
+test('namespacesState: many namespaces in two reads (xargs, in order, a JSON line each); all or nothing', async () => {
+  const lo = (up: boolean) => ({ ifindex: 1, ifname: 'lo', flags: up ? ['LOOPBACK', 'UP'] : ['LOOPBACK'], mtu: 65536, address: '00:00:00:00:00:00' });
+  const ns = { ifindex: 2, ifname: 'ns-aaaaaaaa-bb', flags: ['UP'], mtu: 1450, address: 'fa:16:3e:00:00:02', addr_info: [{ family: 'inet', local: '10.0.0.2', prefixlen: 24, scope: 'global' }] };
+  const addrs = `${JSON.stringify([lo(true), ns])}\n${JSON.stringify([lo(false)])}\n`;
+  const routes = `${JSON.stringify([{ dst: 'default', gateway: '10.0.0.1', dev: 'ns-aaaaaaaa-bb', flags: [] }])}\n[]\n`;
+  const ADDR = 'xargs -r -I{} ip -json -n {} addr show';
+  const ROUTE = 'xargs -r -I{} ip -json -n {} route show default table all';
+  const runner = new RecordingRunner({ [ADDR]: { stdout: addrs }, [ROUTE]: { stdout: routes } });
+  const all = await namespacesState(runner, ['qdhcp-a', 'qdhcp-b']);
+  assert.deepEqual(runner.commands.map((c) => c.input), ['qdhcp-a\nqdhcp-b\n', 'qdhcp-a\nqdhcp-b\n']);
+  assert.deepEqual([...all.keys()], ['qdhcp-a', 'qdhcp-b']);
+  assert.deepEqual(all.get('qdhcp-a')!.links.map((l) => [l.name, l.up, l.addresses.map((a) => a.cidr)]), [['lo', true, []], ['ns-aaaaaaaa-bb', true, ['10.0.0.2/24']]]);
+  assert.deepEqual(all.get('qdhcp-a')!.routes, [{ family: 4, gateway: '10.0.0.1', dev: 'ns-aaaaaaaa-bb' }]);
+  assert.deepEqual(all.get('qdhcp-b')!.routes, []);
+  // one namespace gone meanwhile: xargs stops (124) and nothing is trusted
+  const gone = new RecordingRunner({ [ADDR]: { stdout: `${JSON.stringify([lo(true)])}\n`, code: 124 }, [ROUTE]: { stdout: '[]\n', code: 124 } });
+  assert.equal((await namespacesState(gone, ['qdhcp-a', 'qdhcp-b'])).size, 0);
+  assert.equal((await namespacesState(new RecordingRunner(), [])).size, 0);
 });

@@ -112,6 +112,24 @@ test('agent runtime: a burst of 100 port creates is a handful of state fetches',
   await until('all reported up', () => new Set(server.seen.devices.flatMap((d) => d.up)).size === 101);
 });
 
+test('agent runtime: a lone change after a quiet spell is applied at once, not after the burst window', async (t) => {
+  const server = new FakeAgentServer();
+  await server.start();
+  t.after(() => server.stop());
+  const session = new KeystoneSession({ authUrl: `${server.url}/v3`, username: 'cloudlet-agent', password: 'agent-pw', projectName: 'service' });
+  const reconciler = new FakeReconciler(HOST);
+  // a burst window far longer than the test waits: only applying at once can pass
+  const runtime = new AgentRuntime(new AgentClient(session, server.url), reconciler, { host: HOST, reportInterval: 5, pollSeconds: 30, batchMs: 3000 }, silent);
+  t.after(() => runtime.stop());
+  server.addNetwork('n1');
+  runtime.start();
+  await until('the first reconcile', () => reconciler.calls.length === 1);
+  const t0 = performance.now();
+  server.addPort('n1', 'p1', HOST);
+  await until('p1 wired', () => reconciler.wired.has('p1'));
+  assert.ok(performance.now() - t0 < 1500, `applied ${Math.round(performance.now() - t0)} ms after the change`);
+});
+
 test('agent runtime: 410 from the change log takes a fresh snapshot', async (t) => {
   const { server, reconciler, runtime } = await started(t);
   // while the agent waits, the log moves on and its entries are compacted away

@@ -15,7 +15,7 @@ test('needed: the changes that concern a host', () => {
   assert.deepEqual(show(l2([c('port', ['n1'], ['h2'])])), { full: false, ids: ['n1'] }, "another host's port on a served network (l2population)");
   assert.deepEqual(show(l2([c('port', ['n2'], ['h2', 'h1'])])), { full: false, ids: ['n2'] }, 'a port moving here');
   assert.deepEqual(show(l2([c('network', ['n1', 'n3'])])), { full: false, ids: ['n1', 'n3'] });
-  assert.deepEqual(show(l2([c('agent', [], ['h1'])])), { full: true, ids: [] });
+  assert.deepEqual(show(l2([c('agent', [], ['h1'])])), { full: false, ids: [] }, "this host's agents reporting (a start, a new healthy): nothing to act on");
   assert.deepEqual(show(l2([c('agent', [], ['h2'])])), { full: false, ids: [] });
   assert.deepEqual(show(l2([c('dhcp_binding', ['n5'], ['h1'])])), { full: true, ids: [] });
   assert.deepEqual(show(l2([c('subnet', ['n7'])])), { full: false, ids: [] }, 'a subnet elsewhere: not for L2');

@@ -5,7 +5,7 @@
 // command line (MTU, subnets) or a dead dnsmasq is a restart.
 import type { Logger } from '../../common/logging.js';
 import { Dnsmasq, procTable, type ProcessTable } from '../../host/linux/dnsmasq.js';
-import { hostVeths, listNamespaces, namespaceLinks, namespaceState, type NsLink } from '../../host/linux/netns.js';
+import { hostVeths, listNamespaces, namespaceLinks, namespaceState, namespacesState, type NsLink, type NsState } from '../../host/linux/netns.js';
 import type { Runner } from '../../host/linux/runner.js';
 import { dhcpNamespace, type HostState, type NetworkState, type PortState } from '../protocol.js';
 import type { Reconciler } from '../reconciler.js';
@@ -24,7 +24,7 @@ export interface DhcpConfig {
   dnsDomain?: string;
   /** seconds, -1 infinite; default 86400 (Neutron's dhcp_lease_duration) */
   leaseDuration?: number;
-  /** a SIGHUP waits this long for the burst to go quiet; default 100 ms */
+  /** the first change after a quiet spell is reloaded at once; in a burst a SIGHUP waits this long for quiet; default 100 ms */
   reloadDelayMs?: number;
   /** and never longer than this after the first change; default 1000 ms */
   reloadMaxDelayMs?: number;
@@ -50,6 +50,8 @@ interface Served {
 
 const DHCP_OWNER = 'network:dhcp';
 const NETWORKS_AT_ONCE = 4;
+/** from this many namespaces on, they are read together (two programs) rather than one by one */
+const READ_ALL_FROM = 2;
 
 /** `fn` over `items`, at most `limit` at a time */
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -161,11 +163,13 @@ export class DhcpReconciler implements Reconciler {
     const wanted = state.networks.filter((n) => n.admin_state_up && dhcpSubnets(n).length > 0);
     const wantedIds = new Set(wanted.map((n) => n.id));
     const namespaces = new Set(await listNamespaces(this.runner));
+    const present = wanted.map((n) => dhcpNamespace(n.id)).filter((ns) => namespaces.has(ns));
+    const read = present.length >= READ_ALL_FROM ? await namespacesState(this.runner, present) : undefined;
     const errors: unknown[] = [];
     // networks are independent: a few at a time keep both cores busy with ip and dnsmasq
     await eachLimited(wanted, NETWORKS_AT_ONCE, async (net) => {
       try {
-        await this.ensureNetwork(net, state.host, namespaces);
+        await this.ensureNetwork(net, state.host, namespaces, read?.get(dhcpNamespace(net.id)));
       } catch (err) {
         this.log.error({ err, network_id: net.id }, 'DHCP setup failed');
         errors.push(err);
@@ -201,7 +205,8 @@ export class DhcpReconciler implements Reconciler {
     return port;
   }
 
-  private async ensureNetwork(net: NetworkState, host: string, namespaces: Set<string>): Promise<void> {
+  /** `read`: the namespace as read with the others at the start of this reconcile, if it was */
+  private async ensureNetwork(net: NetworkState, host: string, namespaces: Set<string>, read?: NsState): Promise<void> {
     const port = await this.dhcpPort(net, host);
     // the DHCP port is a host of the files too (Neutron lists every port)
     const withPort = net.ports.some((p) => p.id === port.id) ? net : { ...net, ports: [...net.ports, port] };
@@ -210,7 +215,7 @@ export class DhcpReconciler implements Reconciler {
 
     const want = desiredInterface(withPort, port);
     const exists = namespaces.has(want.ns);
-    const { links: nsLinks, routes } = exists ? await namespaceState(this.runner, want.ns) : { links: [], routes: [] };
+    const { links: nsLinks, routes } = exists ? (read ?? (await namespaceState(this.runner, want.ns))) : { links: [], routes: [] };
     const hasDev = nsLinks.some((l) => l.name === want.nsDev);
     const hostTap = await this.hostTap(want.tap, !hasDev);
     const steps = planInterface(want, { namespaceExists: exists, nsLinks, hostTap, routes });

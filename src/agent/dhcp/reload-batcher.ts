@@ -1,10 +1,12 @@
-// Coalesces reload requests: a burst of port changes on a network is one SIGHUP, sent
-// `delayMs` after the burst goes quiet, and never later than `maxDelayMs` after its first
-// request (a steady trickle still gets reloads).
+// Coalesces reload requests. A change after a quiet spell is one SIGHUP at once (the
+// lease a new instance waits for should not wait on a timer); requests that follow a
+// reload closely are a burst: one SIGHUP `delayMs` after it goes quiet, and never later
+// than `maxDelayMs` after its first request (a steady trickle still gets reloads).
 export class ReloadBatcher {
   private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private firstAt = 0;
+  private lastFireAt = -Infinity;
 
   constructor(
     private readonly fire: (ids: string[]) => Promise<void>,
@@ -14,9 +16,15 @@ export class ReloadBatcher {
 
   request(id: string): void {
     const now = Date.now();
+    const quiet = this.pending.size === 0 && now - this.lastFireAt >= this.delayMs;
     if (this.pending.size === 0) this.firstAt = now;
     this.pending.add(id);
     if (this.timer) clearTimeout(this.timer);
+    // after a quiet spell: on the next turn, so the rest of one reconcile pass joins this SIGHUP
+    if (quiet) {
+      this.timer = setTimeout(() => void this.flush(), 0);
+      return;
+    }
     const wait = Math.max(0, Math.min(this.delayMs, this.firstAt + this.maxDelayMs - now));
     this.timer = setTimeout(() => void this.flush(), wait);
   }
@@ -36,7 +44,9 @@ export class ReloadBatcher {
     this.timer = null;
     const ids = [...this.pending];
     this.pending.clear();
-    if (ids.length > 0) await this.fire(ids);
+    if (ids.length === 0) return;
+    this.lastFireAt = Date.now();
+    await this.fire(ids);
   }
 
   stop(): void {

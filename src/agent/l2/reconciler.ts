@@ -10,6 +10,7 @@ import { applySteps } from './apply.js';
 import type { L2Config } from './config.js';
 import { readKernel } from './kernel.js';
 import { plan } from './plan.js';
+import type { Step } from './steps.js';
 
 export class L2Reconciler implements Reconciler {
   readonly agentType = 'Linux bridge agent' as const;
@@ -43,14 +44,15 @@ export class L2Reconciler implements Reconciler {
   }
 
   private async reconcileNow(state: HostState, opts: { partial: boolean; networkIds?: string[] }): Promise<{ up: string[]; down: string[] }> {
-    this.vlan ??= await probeVlan(this.runner);
     const scope = opts.partial ? new Set([...(opts.networkIds ?? []), ...state.networks.map((n) => n.id)]) : undefined;
     this.remember(state, scope);
-    const input = { desired: state, cfg: this.cfg, vlan: this.vlan, scope };
-    const actual = await readKernel(this.runner, scope);
+    // the first time, the 802.1Q probe (a kernel module lookup) runs beside the read
+    const [vlan, actual] = await Promise.all([this.vlan ?? probeVlan(this.runner), readKernel(this.runner, scope)]);
+    this.vlan = vlan;
+    const input = { desired: state, cfg: this.cfg, vlan, scope };
     let p = plan({ ...input, actual });
     const failed = await applySteps(this.runner, p.steps);
-    if (p.steps.length > 0) this.log.info({ steps: p.steps.length, failed: failed.length }, 'l2: applied');
+    if (p.steps.length > 0) this.log.info({ steps: p.steps.length, failed: failed.length, first: p.steps.slice(0, 3).map(describeStep) }, 'l2: applied');
     for (const f of failed) this.log.warn({ step: f.step, err: f.error.message }, 'l2: step failed; planned again next time');
     this.lastErrors = failed.map((f) => f.error.message).slice(0, 10);
     // after a failure, what is wired is what the kernel now says, not what was planned
@@ -128,5 +130,20 @@ export class L2Reconciler implements Reconciler {
     if (this.foreign.length > 0) c.foreign_devices = this.foreign;
     if (this.lastErrors.length > 0) c.errors = this.lastErrors;
     return c;
+  }
+}
+
+/** one step in a log line: what and on which device */
+function describeStep(s: Step): string {
+  switch (s.op) {
+    case 'sysctl':
+      return `sysctl ${s.key}=${s.value}`;
+    case 'create':
+    case 'delete':
+      return `${s.op} ${s.name}`;
+    case 'set':
+      return `set ${s.name} ${JSON.stringify(s.change)}`;
+    default:
+      return `${s.op} ${s.dev}`;
   }
 }

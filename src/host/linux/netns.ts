@@ -42,6 +42,15 @@ export const nsSysctlCmd = (ns: string, key: string, value: string | number): Co
 
 /** links and their addresses inside `ns` */
 export const nsAddrShowCmd = (ns: string): Command => ({ argv: ['ip', '-json', '-n', ns, 'addr', 'show'] });
+/**
+ * The same reads for many namespaces: xargs runs `ip -n NAME …` for each name read from
+ * stdin, one after another, so their outputs come in order, one JSON line each. Two
+ * programs from node instead of one per namespace: a node process forks the slower the
+ * larger it is (about 30 ms at 150 MiB on a busy host), and `ip -all netns exec` copies the
+ * mount table for every namespace.
+ */
+export const manyNsAddrShowCmd = (names: readonly string[]): Command => ({ argv: ['xargs', '-r', '-I{}', 'ip', '-json', '-n', '{}', 'addr', 'show'], input: names.map((n) => `${n}\n`).join(''), okCodes: [0, 123, 124, 125] });
+export const manyNsDefaultRoutesCmd = (names: readonly string[]): Command => ({ argv: ['xargs', '-r', '-I{}', 'ip', '-json', '-n', '{}', 'route', 'show', 'default', 'table', 'all'], input: names.map((n) => `${n}\n`).join(''), okCodes: [0, 123, 124, 125] });
 /** links with addresses, then default routes of both families, inside `ns`: one process (`ip -batch`), one JSON array a line */
 export const nsStateCmd = (ns: string): Command => ({ argv: ['ip', '-json', '-n', ns, '-batch', '-'], input: 'addr show\nroute show default table all\n' });
 /** veth links of the current namespace (the host side of namespace pairs) */
@@ -130,15 +139,10 @@ export async function hostVeths(runner: Runner): Promise<NsLink[]> {
 }
 
 /** the links inside `ns` with their addresses, and its default routes */
-export async function namespaceState(runner: Runner, ns: string): Promise<{ links: NsLink[]; routes: NsRoute[] }> {
+export async function namespaceState(runner: Runner, ns: string): Promise<NsState> {
   const { stdout } = await runner.run(nsStateCmd(ns));
   const [addrs = '', routes = ''] = stdout.split('\n').filter((l) => l.trim() !== '');
-  return {
-    links: parseJson<IpLinkJson>(addrs).map(toLink),
-    routes: parseJson<{ gateway?: string; dev?: string }>(routes)
-      .filter((r) => r.gateway)
-      .map((r) => ({ family: r.gateway!.includes(':') ? 6 : 4, gateway: r.gateway!, dev: r.dev ?? '' })),
-  };
+  return { links: parseJson<IpLinkJson>(addrs).map(toLink), routes: toRoutes(routes) };
 }
 
 /** a veth pair with `nsEnd` inside `ns`, both ends up, the namespace end with `mac` */
@@ -146,4 +150,31 @@ export async function addVethIntoNamespace(runner: Runner, hostEnd: string, nsEn
   await runner.run(vethIntoNsCmd(hostEnd, nsEnd, ns));
   await runner.run(nsLinkSetCmd(ns, nsEnd, { mac: opts.mac, mtu: opts.mtu, up: true }));
   await runner.run(hostLinkSetCmd(hostEnd, { mtu: opts.mtu, up: true }));
+}
+
+export interface NsState {
+  links: NsLink[];
+  routes: NsRoute[];
+}
+
+const toRoutes = (json: string): NsRoute[] =>
+  parseJson<{ gateway?: string; dev?: string }>(json)
+    .filter((r) => r.gateway)
+    .map((r) => ({ family: r.gateway!.includes(':') ? 6 : 4, gateway: r.gateway!, dev: r.dev ?? '' }));
+
+/**
+ * The links, addresses and default routes of each of `names`, in two reads. All or nothing:
+ * when one namespace could not be read (gone meanwhile) the map is empty, and the caller
+ * reads the ones it needs one by one.
+ */
+export async function namespacesState(runner: Runner, names: readonly string[]): Promise<Map<string, NsState>> {
+  const out = new Map<string, NsState>();
+  if (names.length === 0) return out;
+  const [addrs, routes] = await Promise.all([runner.run(manyNsAddrShowCmd(names)), runner.run(manyNsDefaultRoutesCmd(names))]);
+  const lines = (stdout: string) => stdout.split('\n').filter((l) => l.trim() !== '');
+  const a = lines(addrs.stdout);
+  const r = lines(routes.stdout);
+  if (addrs.code !== 0 || routes.code !== 0 || a.length !== names.length || r.length !== names.length) return out;
+  names.forEach((ns, i) => out.set(ns, { links: parseJson<IpLinkJson>(a[i]!).map(toLink), routes: toRoutes(r[i]!) }));
+  return out;
 }
