@@ -13,17 +13,18 @@ export interface Needed {
  * A change concerns this agent when it names this host (a port bound here before or
  * after, this host's agent), or a network this agent serves (another host's port there:
  * l2population), or, for DHCP, any subnet (enabling DHCP on a network scheduled here
- * but not served yet). A DHCP scheduling change for this host, or one naming this host
- * without networks, asks for a full snapshot. An agent row's change does not: it is the
- * agents' own reports (a restart, a new `healthy`), and what an agent acts on because of
- * one arrives as its own change (scheduling as dhcp_binding, a rebinding as port); taken
- * as "full", each start cost both agents of a host a second full sync.
+ * but not served yet), or another host's L2 agent moving its tunnel endpoint (it names
+ * that host's networks). A DHCP scheduling change for this host, or one naming this host
+ * without networks, asks for a full snapshot. This host's agent rows changing do not: they
+ * are the agents' own reports (a restart, a new `healthy`), and what an agent acts on
+ * because of one arrives as its own change (scheduling as dhcp_binding, a rebinding as
+ * port); taken as "full", each start cost both agents of a host a second full sync.
  */
 export function needed(changes: Change[], host: string, type: AgentType, known: ReadonlySet<string>): Needed {
   const out: Needed = { full: false, networkIds: new Set() };
   for (const c of changes) {
-    if (c.resource === 'agent') continue;
     const here = c.hosts.includes(host);
+    if (c.resource === 'agent' && here) continue;
     if (here && (c.resource === 'dhcp_binding' || c.network_ids.length === 0)) {
       out.full = true;
       continue;

@@ -17,6 +17,8 @@ test('needed: the changes that concern a host', () => {
   assert.deepEqual(show(l2([c('network', ['n1', 'n3'])])), { full: false, ids: ['n1', 'n3'] });
   assert.deepEqual(show(l2([c('agent', [], ['h1'])])), { full: false, ids: [] }, "this host's agents reporting (a start, a new healthy): nothing to act on");
   assert.deepEqual(show(l2([c('agent', [], ['h2'])])), { full: false, ids: [] });
+  assert.deepEqual(show(l2([c('agent', ['n1', 'n9'], ['h2'])])), { full: false, ids: ['n1', 'n9'] }, "another host's tunnel endpoint moved: the networks shared with it");
+  assert.deepEqual(show(l2([c('agent', ['n1'], ['h1'])])), { full: false, ids: [] }, 'its own endpoint: nothing to refetch');
   assert.deepEqual(show(l2([c('dhcp_binding', ['n5'], ['h1'])])), { full: true, ids: [] });
   assert.deepEqual(show(l2([c('subnet', ['n7'])])), { full: false, ids: [] }, 'a subnet elsewhere: not for L2');
   assert.deepEqual(show(needed([c('subnet', ['n7'])], 'h1', 'DHCP agent', known)), { full: false, ids: ['n7'] }, 'a subnet anywhere may enable DHCP on a network scheduled here');

@@ -8,6 +8,7 @@ import type { Change } from '../../src/agent/protocol.js';
 import { backends } from '../support/backends.js';
 import { startNetwork, type RunningNetwork } from '../support/network-server.js';
 import { registerTestFailDriver } from '../support/test-fail-driver.js';
+import { L2, l2Configurations, report } from '../support/agents.js';
 
 registerTestFailDriver();
 
@@ -122,6 +123,30 @@ for (const backend of backends()) {
       await expect('network delete', [['port', 'delete', dhcp.id, [n.id], ['h3']], ['subnet', 'delete', s4.id, [n.id]], ['network', 'delete', n.id, [n.id]]]);
       await ok(net, 'DELETE', `/v2.0/security-groups/${sg.id}`);
       await expect('group delete', [['security_group', 'delete', sg.id]]);
+    } finally {
+      await net.close();
+    }
+  });
+
+  test(`change log: agents' reports; a moved tunnel endpoint names the networks bound to its host on ${backend.name}`, async () => {
+    const net = await startNetwork(backend);
+    try {
+      const expect = follower(net);
+      await expect('start', []);
+      const l2 = await report(net, 'h1', L2, l2Configurations('192.0.2.1'), { start_flag: true });
+      await expect('first report', [['agent', 'create', l2, [], ['h1']]]);
+      const n = (await ok(net, 'POST', '/v2.0/networks', { network: { name: 'tun' } })).network;
+      await expect('network', [['network', 'create', n.id]]);
+      const p = (await ok(net, 'POST', '/v2.0/ports', { port: { network_id: n.id, 'binding:host_id': 'h1' } })).port;
+      const made = await net.server.plugin.ctx.changeLog.since(net.database.db, 0, 1000);
+      await expect('port (and the default security group)', made.slice(-2).map((c) => [c.resource, c.op, c.id] as Entry));
+      assert.deepEqual(made.at(-1), { ...made.at(-1)!, resource: 'port', id: p.id, network_ids: [n.id], hosts: ['h1'] });
+      await report(net, 'h1', L2, l2Configurations('192.0.2.1'));
+      await expect('a heartbeat', []);
+      await report(net, 'h1', L2, l2Configurations('192.0.2.1', { devices: 1 }));
+      await expect('new configurations, same endpoint', [['agent', 'update', l2, [], ['h1']]]);
+      await report(net, 'h1', L2, l2Configurations('192.0.2.9', { devices: 1 }));
+      await expect('the endpoint moved', [['agent', 'update', l2, [n.id], ['h1']]]);
     } finally {
       await net.close();
     }

@@ -10,7 +10,7 @@ import { fromRow, listRows, toRow, type ComputedFilter } from '../db/table.js';
 import { newId, type PluginContext } from '../ml2/context.js';
 import { agentDef, agentTime } from './agent-def.js';
 import type { AgentRow } from './schema.js';
-import { DHCP_AGENT, type DhcpScheduler } from './scheduler.js';
+import { DHCP_AGENT, L2_AGENT, type DhcpScheduler } from './scheduler.js';
 
 type Body = Record<string, unknown>;
 
@@ -105,7 +105,10 @@ export class Agents implements ResourceService {
         const revived = before.heartbeat_timestamp < this.scheduler.aliveSince();
         fresh = Boolean(r.start_flag) || revived;
         if (fresh || before.configurations !== configurations) {
-          await this.ctx.changeLog.record(tx, { resource: 'agent', op: 'update', id, network_ids: [], hosts: [r.host] });
+          // l2population: a new tunnel endpoint is news for the other hosts sharing a network with this one
+          const moved = r.agent_type === L2_AGENT && tunnelIp(before.configurations) !== tunnelIp(configurations);
+          const network_ids = moved ? await networksBoundTo(tx, r.host) : [];
+          await this.ctx.changeLog.record(tx, { resource: 'agent', op: 'update', id, network_ids, hosts: [r.host] });
         }
       } else {
         id = newId();
@@ -121,4 +124,18 @@ export class Agents implements ResourceService {
       return row;
     });
   }
+}
+
+const tunnelIp = (configurations: string): unknown => {
+  try {
+    return (JSON.parse(configurations) as { tunneling_ip?: unknown }).tunneling_ip;
+  } catch {
+    return undefined;
+  }
+};
+
+/** the networks with a port bound to `host` */
+async function networksBoundTo(tx: Tx, host: string): Promise<string[]> {
+  const rows = await tx.selectFrom('ports').select('network_id').distinct().where('binding_host_id', '=', host).orderBy('network_id').execute();
+  return rows.map((r) => r.network_id);
 }
