@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import type { Config } from '../common/config.js';
 import type { Database } from '../common/db/index.js';
 import type { Schema } from '../schema.js';
-import { cloudsYamlPath, writeCloudEntry } from './clouds-yaml.js';
+import { cloudsYamlPath, writeCloudEntry } from '../common/clouds-yaml.js';
 import { BOOTSTRAP_PASSWORD_ENV, serviceUrls, shownPassword } from './identity.js';
 import { registryConfigFrom } from './registry.js';
 import { checkSecretFiles } from './secret-files.js';
