@@ -3,7 +3,7 @@
 // while cloudlet serves (the reset revokes the admin's tokens; running servers
 // read the revocation from the database within seconds).
 import { Command } from 'commander';
-import type { Config } from '../common/config.js';
+import type { Config } from '../config.js';
 import type { Database } from '../common/db/index.js';
 import type { Schema } from '../schema.js';
 import { cloudsYamlPath, writeCloudEntry } from '../common/clouds-yaml.js';
