@@ -3,10 +3,11 @@
 // ([agent] report_interval, [vxlan] local_ip, [linux_bridge]
 // physical_interface_mappings). A fleet of hosts is configured by hand: an
 // unknown or misspelt key, or a value of the wrong type, stops with one line naming it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { ConfigError, documentOver, readYaml } from '../common/config.js';
+import { option, type Shape } from '../common/config-schema.js';
 import type { PasswordAuth } from '../common/keystone-session.js';
 import { parseServers } from './client.js';
 
@@ -25,42 +26,29 @@ export interface AgentConfig {
   dhcp: { dnsmasq: string; dnsDomain: string };
 }
 
-type Kind = 'string' | 'positive number' | 'mapping of strings';
-const SCHEMA: Record<string, Record<string, Kind>> = {
+const { nonEmpty, positive, mapping, optional } = option;
+/** a key with no default: absent unless given, and not empty when given */
+const given = optional(nonEmpty(''));
+
+/** the file's declaration (config-schema, as cloudlet.yaml's): the keys, their types and defaults */
+export const AGENT_CONFIG = {
   agent: {
-    server: 'string', auth_url: 'string', username: 'string', password: 'string', password_file: 'string', project_name: 'string',
-    user_domain_name: 'string', project_domain_name: 'string', region_name: 'string', report_interval: 'positive number', state_dir: 'string',
-    availability_zone: 'string',
+    server: given,
+    auth_url: given,
+    username: given,
+    password: given,
+    password_file: given,
+    project_name: nonEmpty('service'),
+    user_domain_name: nonEmpty('Default'),
+    project_domain_name: nonEmpty('Default'),
+    region_name: given,
+    report_interval: positive(30),
+    state_dir: given,
+    availability_zone: nonEmpty('nova'),
   },
-  l2: { local_ip: 'string', physical_interface_mappings: 'mapping of strings' },
-  dhcp: { dnsmasq: 'string', dns_domain: 'string' },
-};
-
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function check(kind: Kind, v: unknown): boolean {
-  if (kind === 'string') return typeof v === 'string' && v !== '';
-  if (kind === 'positive number') return typeof v === 'number' && Number.isFinite(v) && v > 0;
-  return isMap(v) && Object.values(v).every((x) => typeof x === 'string' && x !== '');
-}
-
-/** the sections as written, checked against SCHEMA; `where` names the file in the error */
-export function validateAgentConfig(doc: unknown, where: string): Record<string, Record<string, unknown>> {
-  if (doc === null || doc === undefined) return {};
-  if (!isMap(doc)) throw new Error(`${where}: expected a mapping at the top level`);
-  for (const [section, body] of Object.entries(doc)) {
-    const keys = SCHEMA[section];
-    if (!keys) throw new Error(`${where}: unknown section ${section} (expected ${Object.keys(SCHEMA).join(', ')})`);
-    if (body === null) continue;
-    if (!isMap(body)) throw new Error(`${where}: ${section}: expected a mapping`);
-    for (const [key, value] of Object.entries(body)) {
-      const kind = keys[key];
-      if (!kind) throw new Error(`${where}: unknown key ${section}.${key} (expected one of ${Object.keys(keys).join(', ')})`);
-      if (!check(kind, value)) throw new Error(`${where}: ${section}.${key}: expected a ${kind}, got ${JSON.stringify(value)}`);
-    }
-  }
-  return doc as Record<string, Record<string, unknown>>;
-}
+  l2: { local_ip: given, physical_interface_mappings: mapping({}) },
+  dhcp: { dnsmasq: nonEmpty('dnsmasq'), dns_domain: nonEmpty('openstacklocal') },
+} as const satisfies Shape;
 
 /** physnet1:eth1,physnet2:eth2 (Neutron's physical_interface_mappings) */
 export function parseMappings(text: string, flag: string): Record<string, string> {
@@ -79,10 +67,10 @@ function readPassword(file: string, where: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`${where}: agent.password_file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new ConfigError(where, `agent.password_file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   const p = text.trim();
-  if (!p) throw new Error(`${where}: agent.password_file ${file} is empty`);
+  if (!p) throw new ConfigError(where, `agent.password_file ${file} is empty`);
   return p;
 }
 
@@ -100,51 +88,38 @@ export function defaultStateDir(host: string, env: NodeJS.ProcessEnv = process.e
 
 /** the configuration from `doc` (parsed YAML); no file: defaults */
 export function agentConfigFrom(doc: unknown, where: string): AgentConfig {
-  const s = validateAgentConfig(doc, where);
-  const a = (s.agent ?? {}) as Record<string, string | number | undefined>;
-  const l2 = (s.l2 ?? {}) as { local_ip?: string; physical_interface_mappings?: Record<string, string> };
-  const dhcp = (s.dhcp ?? {}) as { dnsmasq?: string; dns_domain?: string };
-  if (a.server !== undefined) parseServers(a.server as string, `${where}: agent.server`);
-  if (a.password !== undefined && a.password_file !== undefined) throw new Error(`${where}: agent.password and agent.password_file: give one`);
+  const { agent: a, l2, dhcp } = documentOver(AGENT_CONFIG, doc, where);
+  const problem = (text: string) => new ConfigError(where, text);
+  if (a.server !== undefined) parseServers(a.server, `config ${where}: agent.server`);
+  if (a.password !== undefined && a.password_file !== undefined) throw problem('agent.password and agent.password_file: give one');
   let auth: PasswordAuth | undefined;
   if (a.username !== undefined || a.auth_url !== undefined) {
-    const missing = ['auth_url', 'username'].filter((k) => a[k] === undefined);
+    const missing = (['auth_url', 'username'] as const).filter((k) => a[k] === undefined) as string[];
     if (a.password === undefined && a.password_file === undefined) missing.push('password_file (or password)');
-    if (missing.length) throw new Error(`${where}: agent: ${missing.map((k) => `agent.${k}`).join(', ')} missing`);
+    if (missing.length) throw problem(`agent: ${missing.map((k) => `agent.${k}`).join(', ')} missing`);
     auth = {
-      authUrl: a.auth_url as string,
-      username: a.username as string,
-      password: (a.password as string | undefined) ?? readPassword(a.password_file as string, where),
-      projectName: (a.project_name as string | undefined) ?? 'service',
-      userDomainName: (a.user_domain_name as string | undefined) ?? 'Default',
-      projectDomainName: (a.project_domain_name as string | undefined) ?? 'Default',
-      regionName: a.region_name as string | undefined,
+      authUrl: a.auth_url!,
+      username: a.username!,
+      password: a.password ?? readPassword(a.password_file!, where),
+      projectName: a.project_name,
+      userDomainName: a.user_domain_name,
+      projectDomainName: a.project_domain_name,
+      regionName: a.region_name,
     };
   }
   return {
-    server: a.server as string | undefined,
+    server: a.server,
     auth,
-    reportInterval: (a.report_interval as number | undefined) ?? 30,
-    availabilityZone: (a.availability_zone as string | undefined) ?? 'nova',
-    stateDir: a.state_dir === undefined ? undefined : resolve(a.state_dir as string),
-    l2: { localIp: l2.local_ip, physicalInterfaceMappings: l2.physical_interface_mappings ?? {} },
-    dhcp: { dnsmasq: dhcp.dnsmasq ?? 'dnsmasq', dnsDomain: dhcp.dns_domain ?? 'openstacklocal' },
+    reportInterval: a.report_interval,
+    availabilityZone: a.availability_zone,
+    stateDir: a.state_dir === undefined ? undefined : resolve(a.state_dir),
+    l2: { localIp: l2.local_ip, physicalInterfaceMappings: l2.physical_interface_mappings },
+    dhcp: { dnsmasq: dhcp.dnsmasq, dnsDomain: dhcp.dns_domain },
   };
 }
 
 /** reads and checks the file */
 export function loadAgentConfig(file: string): AgentConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`agent configuration ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  return agentConfigFrom(doc, file);
+  if (!existsSync(file)) throw new Error(`agent configuration ${file}: no such file`);
+  return agentConfigFrom(readYaml(file), file);
 }

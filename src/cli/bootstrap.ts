@@ -3,10 +3,10 @@
 // while cloudlet serves (the reset revokes the admin's tokens; running servers
 // read the revocation from the database within seconds).
 import { Command } from 'commander';
-import type { Config } from '../common/config.js';
+import type { Config } from '../config.js';
 import type { Database } from '../common/db/index.js';
 import type { Schema } from '../schema.js';
-import { cloudsYamlPath, writeCloudEntry } from './clouds-yaml.js';
+import { cloudsYamlPath, writeCloudEntry } from '../common/clouds-yaml.js';
 import { BOOTSTRAP_PASSWORD_ENV, serviceUrls, shownPassword } from './identity.js';
 import { registryConfigFrom } from './registry.js';
 import { checkSecretFiles } from './secret-files.js';

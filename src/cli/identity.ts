@@ -1,6 +1,6 @@
 // `cloudlet identity …`, and the identity service's part of `cloudlet up`.
 import { Command } from 'commander';
-import type { Config } from '../common/config.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../common/logging.js';
 import type { TokenService } from '../identity/tokens.js';
 import type { RegistryConfig } from '../registry/config.js';

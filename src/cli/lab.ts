@@ -10,7 +10,7 @@ import { forward, parseRule } from '../lab/forward.js';
 import { hostExec } from '../host/linux/host-exec.js';
 import { LabExists, labUp } from '../lab/up.js';
 import { labNames, readState } from '../lab/state.js';
-import { cloudsYamlPath } from './clouds-yaml.js';
+import { cloudsYamlPath } from '../common/clouds-yaml.js';
 import { registerHostNetns } from './host-runner.js';
 import { labHostNetns } from '../lab/hosts.js';
 import { portNumber, run } from './serve.js';

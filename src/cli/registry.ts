@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../common/config.js';
+import { loadConfig } from '../config.js';
 import type { Logger } from '../common/logging.js';
 import { warnTooOpen } from '../common/private-files.js';
 import { HtpasswdAuthenticator } from '../registry/auth/htpasswd.js';

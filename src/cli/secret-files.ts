@@ -3,7 +3,7 @@
 // its -wal/-shm files (password hashes), the token signing and credential
 // keys, the agents' password, and what the caller adds (clouds.yaml, the registry's TLS key and htpasswd).
 import { existsSync } from 'node:fs';
-import type { Config } from '../common/config.js';
+import type { Config } from '../config.js';
 import { sqliteFile } from '../common/db/sqlite-file.js';
 import type { Logger } from '../common/logging.js';
 import { makePrivateDir, warnTooOpen, withEntries } from '../common/private-files.js';

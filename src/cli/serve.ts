@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../common/config.js';
+import { loadConfig, type Config } from '../config.js';
 import type { Logger } from '../common/logging.js';
 import { loggerFor, run, stopOnSignals } from './process.js';
 import type { TokenValidator } from '../network/api/keystone-auth.js';

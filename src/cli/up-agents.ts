@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { AgentRuntime } from '../agent/run.js';
-import type { Config } from '../common/config.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../common/logging.js';
 
 export interface LocalAgents {

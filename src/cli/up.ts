@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { sqliteFile } from '../common/db/sqlite-file.js';
 import { CLOUD_NAME } from './bootstrap.js';
 import { banner, describeDatabase } from './banner.js';
-import { cloudsYamlPath, hasCloudEntry, writeCloudEntry } from './clouds-yaml.js';
+import { cloudsYamlPath, hasCloudEntry, writeCloudEntry } from '../common/clouds-yaml.js';
 import { printablePassword, serveIdentity, shownPassword } from './identity.js';
 import { registryConfigFrom, startRegistry } from './registry.js';
 import { checkSecretFiles } from './secret-files.js';

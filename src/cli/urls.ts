@@ -1,4 +1,4 @@
-import type { Config } from '../common/config.js';
+import type { Config } from '../config.js';
 
 const hostOf = (h: string): string => (h.includes(':') ? `[${h}]` : h);
 

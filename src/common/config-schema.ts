@@ -31,7 +31,10 @@ const numberText = (raw: string): unknown => (raw.trim() !== '' && Number.isFini
 
 export const option = {
   string: (dflt: string | (() => string)) => field<string>('a string', dflt, (v) => typeof v === 'string'),
+  /** a name, a path, a URL: given means not empty */
+  nonEmpty: (dflt: string) => field<string>('a non-empty string', dflt, (v) => typeof v === 'string' && v !== ''),
   number: (dflt: number) => field<number>('a number', dflt, (v) => typeof v === 'number' && Number.isFinite(v), numberText),
+  positive: (dflt: number) => field<number>('a positive number', dflt, (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, numberText),
   /** an integer in [min, max] */
   integer: (dflt: number, min = -Infinity, max = Infinity) =>
     field<number>(
@@ -46,8 +49,13 @@ export const option = {
   /** in the environment: comma-separated */
   strings: (dflt: string[]) =>
     field<string[]>('a list of strings', dflt, (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'), (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** names to names (physnet1: eth1) */
+  mapping: (dflt: Record<string, string>) =>
+    field<Record<string, string>>('a mapping of strings', dflt, (v) => isPlain(v) && Object.values(v).every((x) => typeof x === 'string' && x !== '')),
   oneOf: <const T extends readonly string[]>(values: T, dflt: T[number]) =>
     field<T[number]>(`one of ${values.join(', ')}`, dflt, (v) => values.includes(v as string)),
+  /** absent unless given: given, it must be a value of `inner` */
+  optional: <T>(inner: Field<T>) => field<T | undefined>(inner.expected, () => undefined, (v) => inner.check(v), inner.fromText),
   /** null (`~` or empty in YAML, an empty variable) is a value of its own, e.g. "use default_quota" */
   nullable: <T>(inner: Field<T>, dflt: T | null = null) =>
     field<T | null>(`${inner.expected} or null`, dflt, (v) => v === null || inner.check(v), (raw) => (raw === '' ? null : inner.fromText(raw))),
@@ -61,7 +69,7 @@ export class ConfigProblem extends Error {
     /** for an unknown key: the known key (its full path when it belongs elsewhere) meant, if one is close */
     readonly suggestion?: string[],
   ) {
-    super(`${path.join('.')}: ${problem}`);
+    super(path.length ? `${path.join('.')}: ${problem}` : problem);
   }
 }
 
@@ -110,7 +118,7 @@ export function checkAgainst(root: Shape, doc: unknown, at: string[] = []): void
   for (const k of at) level = level[k] as Shape;
   // `section:` with every key commented out is YAML's null: an empty section
   if (doc === null || doc === undefined) return;
-  if (!isPlain(doc)) throw new ConfigProblem(at, `expected a mapping, got ${JSON.stringify(doc)}`);
+  if (!isPlain(doc)) throw new ConfigProblem(at, `expected a mapping${at.length ? '' : ' at the top level'}, got ${JSON.stringify(doc)}`);
   for (const [key, value] of Object.entries(doc)) {
     const decl = level[key];
     if (decl === undefined) {

@@ -7,7 +7,7 @@
 // existing admin gets the password given, is enabled and loses its tokens, as
 // keystone-manage bootstrap --bootstrap-password does. Then the agents' service
 // user (service-user.ts).
-import type { Config } from '../common/config.js';
+import type { IdentityServiceConfig } from './config.js';
 import type { Database, Tx } from './db/database.js';
 import { newId } from './api/entity.js';
 import { SYSTEM } from './assignments.js';
@@ -56,7 +56,7 @@ export interface BootstrapResult {
   reset: boolean;
 }
 
-export async function bootstrap(database: Database, cfg: Config, urls: ServiceUrls, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
+export async function bootstrap(database: Database, cfg: IdentityServiceConfig, urls: ServiceUrls, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
   // hashed before the transaction (bcrypt takes a while, the transaction should not), and only when needed
   const hasAdmin = await database.db.selectFrom('users').select('id').where('domain_id', '=', 'default').where('name', '=', 'admin').executeTakeFirst();
   const password = opts.adminPassword || newPassword();

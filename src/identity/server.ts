@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '../common/config.js';
+import type { IdentityServiceConfig } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from '../common/logging.js';
 import { createOpenStackApp, type ApiErrors } from '../common/openstack-app.js';
@@ -64,7 +64,7 @@ const keystoneErrors: ApiErrors<KeystoneError> = {
 };
 
 /** The Keystone v3 API on Fastify. */
-export async function createIdentityServer(cfg: Config, database: Database, log: Logger): Promise<IdentityServer> {
+export async function createIdentityServer(cfg: IdentityServiceConfig, database: Database, log: Logger): Promise<IdentityServer> {
   const tokens = await TokenService.open(cfg.data_dir, cfg.identity.token_expiration, database.db);
   const ctx: Ctx = { cfg, database, tokens, passwords: new Passwords(cfg.identity.password_hash_rounds), log };
   const app = createOpenStackApp({ bodyLimit: MAX_BODY, maxBodyDepth: MAX_DEPTH, log, errors: keystoneErrors });

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../common/config.js';
+import type { IdentityServiceConfig } from './config.js';
 import type { Database, Tx } from './db/database.js';
 import { makePrivateDir } from '../common/private-files.js';
 import { newId } from './api/entity.js';
@@ -66,7 +66,7 @@ export interface ServiceUserResult {
  * decision about the file is taken again inside the transaction, after its first write
  * (which queues them), so the second sees the first's file.
  */
-export async function ensureServiceUser(database: Database, cfg: Config): Promise<ServiceUserResult> {
+export async function ensureServiceUser(database: Database, cfg: IdentityServiceConfig): Promise<ServiceUserResult> {
   const file = agentPasswordFile(cfg.data_dir);
   makePrivateDir(cfg.data_dir);
   const known = readAgentPassword(file);

@@ -2,7 +2,7 @@
 // only that: a pid is signalled only while /proc says it is still the process started.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeCloudEntry } from '../cli/clouds-yaml.js';
+import { removeCloudEntry } from '../common/clouds-yaml.js';
 import { deleteMountNs, deleteNetns, netnsInMountNs, netnsPath } from '../host/linux/lab-links.js';
 import { cmdlineOf, mountNamespaceOf, netNamespaceId, netNamespaceOf, netnsFilesSeenBy, pidsInNamespaces, stopPids } from '../host/linux/lab-processes.js';
 import type { Runner } from '../host/linux/runner.js';

@@ -4,7 +4,8 @@
 // and its peer in the instance's namespace (named in the machine's /run/netns, which
 // `ip netns exec` leaves as it is).
 import { netnsPath } from '../host/linux/lab-links.js';
-import { labNames, LAB_RUN_DIR, readState } from './state.js';
+import { LAB_RUN_DIR } from './plan.js';
+import { labNames, readState } from './state.js';
 
 export interface LabHostNetns {
   lab: string;

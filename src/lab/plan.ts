@@ -2,7 +2,10 @@
 // one network namespace per host, each with a veth into the switch and its underlay
 // address. `cloudlet lab up` turns this into kernel objects through src/host/linux;
 // nothing here runs a command, so the planner is tested without root.
-import { LAB_RUN_DIR } from './state.js';
+import type { LabStep } from '../host/linux/lab-links.js';
+
+/** where labs keep their state and mount namespaces: under /run, as nothing they name outlives a reboot */
+export const LAB_RUN_DIR = '/run/cloudlet-lab';
 
 /** a lab name: it prefixes namespace names, so short and plain */
 export const LAB_NAME = /^[a-z][a-z0-9-]{0,15}$/;
@@ -43,15 +46,8 @@ export interface LabTopology {
   hosts: LabHost[];
 }
 
-/** one kernel object the lab makes, in creation order; `lab down` deletes them in reverse */
-export type LabStep =
-  | { kind: 'netns'; name: string }
-  | { kind: 'bridge'; netns: string; name: string }
-  | { kind: 'veth'; netns: string; name: string; peerNetns: string; peer: string; master: string }
-  | { kind: 'address'; netns: string; dev: string; cidr: string }
-  | { kind: 'up'; netns: string; dev: string }
-  /** a host's mount namespace, kept by a bind mount at `path`: its own /run/netns (the agents' qdhcp-… namespaces) and sysfs, outliving any one process */
-  | { kind: 'mntns'; netns: string; path: string };
+/** one kernel object the lab makes, in creation order (its shape is the adapter's); `lab down` deletes them in reverse */
+export type { LabStep };
 
 /** where a host's mount namespace is kept: a file in a directory of its own (bind-mounted private, as a persistent namespace needs) */
 export const mountNsPath = (lab: string, host: string): string => `${LAB_RUN_DIR}/${lab}/mnt/${host}/ns`;

@@ -3,9 +3,7 @@
 // It lives under /run: the namespaces and processes it names do not outlive a reboot either.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabStep, LabTopology } from './plan.js';
-
-export const LAB_RUN_DIR = '/run/cloudlet-lab';
+import { LAB_RUN_DIR, type LabStep, type LabTopology } from './plan.js';
 
 export interface LabProcessRecord {
   /** its log: <lab dir>/logs/<name>.log */

@@ -4,7 +4,7 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, 
 import net from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { writeCloudEntry } from '../cli/clouds-yaml.js';
+import { writeCloudEntry } from '../common/clouds-yaml.js';
 import { applyStep, netnsExists } from '../host/linux/lab-links.js';
 import { cmdlineOf, mountNamespaceOf, startDetached } from '../host/linux/lab-processes.js';
 import type { Runner } from '../host/linux/runner.js';

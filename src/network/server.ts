@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Config } from '../common/config.js';
+import type { NetworkServiceConfig } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from '../common/logging.js';
 import { createOpenStackApp, type ApiErrors } from '../common/openstack-app.js';
@@ -55,7 +55,7 @@ const neutronErrors: ApiErrors<NeutronError> = {
 };
 
 /** The Neutron API v2.0 on Fastify: routes, error rendering, request ids. */
-export async function createNetworkServer(cfg: Config, database: Database, log: Logger, auth: AuthStrategy = noAuth): Promise<NetworkServer> {
+export async function createNetworkServer(cfg: NetworkServiceConfig, database: Database, log: Logger, auth: AuthStrategy = noAuth): Promise<NetworkServer> {
   const plugin = new Ml2Plugin(database, cfg, log);
   await plugin.initialize();
   const app = createOpenStackApp({ bodyLimit: cfg.network.max_request_body_size, maxBodyDepth: MAX_BODY_DEPTH, log, errors: neutronErrors });

@@ -2,17 +2,17 @@
 // and addresses: Go clients (skopeo, podman, docker) ignore the Common Name since Go 1.15,
 // so a certificate without SANs is refused whatever its CN says.
 //
-// Made with Debian's `openssl` command: the standard tool, on every Debian machine (ca-certificates
-// needs it), nothing to add to the package. The npm alternative (@peculiar/x509) would bring twenty
-// packages and a global reflect-metadata polyfill into the server process for one file's worth of work.
-import { execFile } from 'node:child_process';
+// Made with Debian's `openssl` command, run through src/host/linux (the only code that runs
+// programs): the standard tool, on every Debian machine (ca-certificates needs it), nothing to add
+// to the package. node:crypto makes keys and signs but cannot build a certificate, and the npm
+// libraries that can (@peculiar/x509 and its asn1 schemas) would bring several packages into the
+// server process for one file's worth of work.
 import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { makeSelfSigned } from '../host/linux/openssl.js';
+import { ExecRunner, type Runner } from '../host/linux/runner.js';
 
 export type KeyType = 'ec' | 'rsa';
 
@@ -26,6 +26,8 @@ export interface CertOptions {
   keyType?: KeyType;
   /** overwrite an existing domain.crt/domain.key */
   force?: boolean;
+  /** runs openssl (a RecordingRunner in unit tests) */
+  runner?: Runner;
 }
 
 export interface CertResult {
@@ -107,12 +109,7 @@ export async function makeSelfSignedCert(opts: CertOptions): Promise<CertResult>
   try {
     const cnf = join(tmp, 'openssl.cnf');
     await writeFile(cnf, opensslConfig(dnsNames[0] ?? addresses[0], dnsNames, addresses, opts.keyType ?? 'ec'));
-    const newkey = opts.keyType === 'rsa' ? ['-newkey', 'rsa:4096'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
-    await run('openssl', ['req', '-x509', ...newkey, '-nodes', '-sha256', '-days', String(days), '-config', cnf, '-keyout', join(tmp, 'key'), '-out', join(tmp, 'crt')], {
-      env: { ...process.env, OPENSSL_CONF: cnf },
-    }).catch((err: NodeJS.ErrnoException & { stderr?: string }) => {
-      throw new Error(err.code === 'ENOENT' ? 'openssl not found: install the Debian package openssl' : `openssl req failed: ${err.stderr?.trim() || err.message}`);
-    });
+    await makeSelfSigned(opts.runner ?? new ExecRunner(), { config: cnf, keyOut: join(tmp, 'key'), certOut: join(tmp, 'crt'), days, keyType: opts.keyType ?? 'ec' });
     await chmod(join(tmp, 'key'), 0o600);
     await rename(join(tmp, 'key'), key);
     await rename(join(tmp, 'crt'), certificate);

@@ -47,15 +47,18 @@ test('agent config: the documented example; every mistake is one line naming the
   assert.deepEqual(cfg.dhcp, { dnsmasq: 'dnsmasq', dnsDomain: 'openstacklocal' });
 
   const bad: Array<[unknown, RegExp]> = [
-    [{ agent: { report_intervl: 30 } }, /^f: unknown key agent\.report_intervl \(expected one of server, auth_url/],
-    [{ agnet: {} }, /^f: unknown section agnet/],
-    [{ agent: { report_interval: '30s' } }, /^f: agent\.report_interval: expected a positive number, got "30s"$/],
-    [{ l2: { physical_interface_mappings: 'physnet1:eth1' } }, /^f: l2\.physical_interface_mappings: expected a mapping of strings/],
-    [{ agent: { username: 'u' } }, /^f: agent: agent\.auth_url, agent\.password_file \(or password\) missing$/],
+    // the format of cloudlet.yaml's errors (test/common/config.test.ts): one declaration mechanism for both
+    [{ agent: { report_intervl: 30 } }, /^config f: agent\.report_intervl: unknown key \(did you mean report_interval\?\)$/],
+    [{ agnet: {} }, /^config f: agnet: unknown key \(did you mean agent\?\)$/],
+    [{ agent: { local_ip: '10.0.0.1' } }, /^config f: agent\.local_ip: unknown key \(did you mean l2\.local_ip\?\)$/],
+    [{ agent: { report_interval: '30s' } }, /^config f: agent\.report_interval: expected a positive number, got "30s"$/],
+    [{ agent: { server: '' } }, /^config f: agent\.server: expected a non-empty string, got ""$/],
+    [{ l2: { physical_interface_mappings: 'physnet1:eth1' } }, /^config f: l2\.physical_interface_mappings: expected a mapping of strings/],
+    [{ agent: { username: 'u' } }, /^config f: agent: agent\.auth_url, agent\.password_file \(or password\) missing$/],
     [{ agent: { auth_url: 'http://x/v3', username: 'u', password: 'p', password_file: '/x' } }, /give one/],
     [{ agent: { auth_url: 'http://x/v3', username: 'u', password_file: join(dir, 'nope') } }, /agent\.password_file .*nope: no such file/],
-    [['a'], /expected a mapping at the top level/],
-    [{ agent: { server: 'http://a:9696,10.0.0.1:9696' } }, /^f: agent\.server: not a URL: 10\.0\.0\.1:9696$/],
+    [['a'], /^config f: expected a mapping at the top level, got \["a"\]$/],
+    [{ agent: { server: 'http://a:9696,10.0.0.1:9696' } }, /^config f: agent\.server: not a URL: 10\.0\.0\.1:9696$/],
   ];
   for (const [doc, re] of bad) {
     assert.throws(() => agentConfigFrom(doc, 'f'), (err: Error) => re.test(err.message) && !err.message.includes('\n'), JSON.stringify(doc));

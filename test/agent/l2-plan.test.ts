@@ -42,6 +42,22 @@ test('a create killed half-way left a cl-tmp-… link: it is deleted before the 
   assert.deepEqual(p.steps.slice(0, 2).map((s) => [s.op, 'name' in s && s.name]), [['delete', left.name], ['create', BR_A]]);
 });
 
+test('a create killed between add and alias, for a network no longer served here: the unmarked cl-tmp-… link goes on a full reconcile only', () => {
+  const gone = bridgeName('0f0e0d0c-0000-4000-8000-000000000000');
+  const unmarked = link(temporaryName(gone), { kind: 'bridge' });
+  const markedLeft = link(temporaryName('vxlan-77'), { kind: 'vxlan', alias: markFor('0f0e0d0c-0000-4000-8000-000000000000') });
+  // named like a temporary but not one of the agent's (not 8 hex digits), and a foreign bridge: never touched
+  const others = [link('cl-tmp-eth0', { kind: 'bridge' }), link('cl-tmp-0123456789', { kind: 'bridge' }), link(bridgeName(NET_B), { kind: 'bridge' })];
+  const n = network(NET_A, { network_type: 'local', ports: [port(HOST)] });
+  const { p, after } = converge([n], emptyKernel([unmarked, markedLeft, ...others]));
+  const deletes = p.steps.filter((s) => s.op === 'delete').map((s) => 'name' in s && s.name);
+  assert.deepEqual(deletes.sort(), [markedLeft.name, unmarked.name].sort(), 'each once');
+  assert.deepEqual(after.links.filter((l) => l.name.startsWith('cl-tmp-')).map((l) => l.name), ['cl-tmp-eth0', 'cl-tmp-0123456789']);
+  // a partial reconcile (one network's change) may run while no create of its own is under way, but sweeps nothing
+  const partial = plan(input([n], emptyKernel([unmarked, ...others]), { scope: new Set([NET_A]) }));
+  assert.ok(!partial.steps.some((s) => s.op === 'delete' && s.name === unmarked.name));
+});
+
 test('a port whose tap does not exist yet is not wired, and nothing is made for it', () => {
   const local = port(HOST);
   const { p } = converge([network(NET_A, { network_type: 'local', ports: [local] })], emptyKernel());

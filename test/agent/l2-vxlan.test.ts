@@ -10,7 +10,7 @@ import { plugPort } from '../../src/agent/plug.js';
 import type { HostState, NetworkState, PortState } from '../../src/agent/protocol.js';
 import { bridgeName, tapName, vxlanName } from '../../src/agent/protocol.js';
 import { listFdb } from '../../src/host/linux/fdb.js';
-import { listLinks, temporaryName } from '../../src/host/linux/links.js';
+import { addMarkedLinkCommands, listLinks, temporaryName } from '../../src/host/linux/links.js';
 import { listNeigh } from '../../src/host/linux/neigh.js';
 import { NetnsRunner } from '../../src/host/linux/netns-runner.js';
 import { port } from './l2-fixtures.js';
@@ -91,6 +91,12 @@ test('two hosts over VXLAN with l2population: four instances reach each other, a
     const foreignBr = bridgeName(randomUUID());
     await sh(['ip', '-n', hostNs.h1, 'link', 'add', foreignBr, 'type', 'bridge']);
     await sh(['ip', '-n', hostNs.h1, 'link', 'add', temporaryName(bridgeName(netA.id)), 'type', 'bridge']);
+    // and a create killed between `ip link add` and its alias (its first command alone) for a
+    // network no longer served here: unmarked, no network will claim it again
+    const [addOnly] = addMarkedLinkCommands(bridgeName(randomUUID()), { kind: 'bridge' }, 'cloudlet-l2:gone');
+    await runners.h1.run(addOnly);
+    const orphan = addOnly.argv[3]!;
+    assert.match(orphan, /^cl-tmp-[0-9a-f]{8}$/);
 
     for (const h of ['h1', 'h2'] as const) {
       const res = await agents[h].reconcile(stateFor(h), { partial: false });
@@ -103,6 +109,7 @@ test('two hosts over VXLAN with l2population: four instances reach each other, a
 
     const h1Names = (await listLinks(runners.h1)).map((l) => l.name);
     assert.ok(h1Names.includes(foreignBr) && !h1Names.includes(temporaryName(bridgeName(netA.id))), 'the foreign bridge stays, the leftover is gone');
+    assert.ok(!h1Names.includes(orphan), `the unmarked leftover ${orphan} is gone too`);
     assert.deepEqual(agents.h1.configurations().foreign_devices, [foreignBr]);
 
     // inside an instance: the port's MAC and the network MTU

@@ -77,6 +77,6 @@ test('cloudlet port plug/unplug, status and agent: clear one-line refusals, noth
   await t.test('cloudlet agent l2 with a misspelt configuration key: one line naming it', async () => {
     const file = join(home, 'agent.yaml');
     writeFileSync(file, 'agent:\n  report_intervall: 30\n');
-    oneLine(await cloudlet(['agent', 'l2', '--host', 'h', '--config', file], admin), /^cloudlet: .*agent\.yaml: unknown key agent\.report_intervall \(expected one of/);
+    oneLine(await cloudlet(['agent', 'l2', '--host', 'h', '--config', file], admin), /^cloudlet: config .*agent\.yaml: agent\.report_intervall: unknown key \(did you mean report_interval\?\)\n?$/);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cloudsYamlPath, writeCloudEntry } from '../../src/cli/clouds-yaml.js';
+import { cloudsYamlPath, writeCloudEntry } from '../../src/common/clouds-yaml.js';
 
 /** a temp directory removed after the test, even when it fails */
 function tempDir(t: { after(fn: () => void): void }): string {

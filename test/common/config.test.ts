@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { defaultConfig, loadConfig } from '../../src/common/config.js';
+import { defaultConfig, loadConfig } from '../../src/config.js';
 
 test('defaults need no file', () => {
   const cfg = loadConfig({ file: undefined, env: {} });
@@ -70,6 +70,7 @@ test('a value of the wrong type is refused, naming the key, the type and the val
   assert.equal(fileError(t, 'network:\n  auth_strategy: none\n'), 'config FILE: network.auth_strategy: expected one of keystone, noauth, got "none"');
   assert.equal(fileError(t, 'network:\n  agents:\n    allow_automatic_dhcp_failover: maybe\n'), 'config FILE: network.agents.allow_automatic_dhcp_failover: expected true or false, got "maybe"');
   assert.equal(fileError(t, 'network: 5\n'), 'config FILE: network: expected a mapping, got 5');
+  assert.equal(fileError(t, '- network\n'), 'config FILE: expected a mapping at the top level, got ["network"]');
   assert.equal(fileError(t, 'network:\n  port: ~\n'), 'config FILE: network.port: expected a port number (0-65535), got null');
   assert.equal(fileError(t, 'network:\n  quotas:\n    quota_port: lots\n'), 'config FILE: network.quotas.quota_port: expected an integer or null, got "lots"');
   assert.match(fileError(t, 'network: [\n'), /^config FILE: not valid YAML: /);

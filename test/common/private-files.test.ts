@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { checkSecretFiles, secretPaths } from '../../src/cli/secret-files.js';
-import { defaultConfig } from '../../src/common/config.js';
+import { defaultConfig } from '../../src/config.js';
 import { migrate, openDatabase } from '../../src/common/db/index.js';
 import { makePrivateDir, makePrivateFile, warnTooOpen } from '../../src/common/private-files.js';
 import { credentialKeys } from '../../src/identity/credential-keys.js';

@@ -4,7 +4,7 @@
 // connections in one process would block each other.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultConfig } from '../../src/common/config.js';
+import { defaultConfig } from '../../src/config.js';
 import { migrate, openDatabase } from '../../src/common/db/index.js';
 import { bootstrap } from '../../src/identity/bootstrap.js';
 import { backends } from '../support/backends.js';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Migrator, type Migration } from 'kysely';
 import { openDatabase } from '../../src/common/db/index.js';
 import { migrations, type Schema } from '../../src/schema.js';
-import { defaultConfig } from '../../src/common/config.js';
+import { defaultConfig } from '../../src/config.js';
 import { effectiveRoles } from '../../src/identity/assignments.js';
 import { backends } from '../support/backends.js';
 import { startIdentity } from '../support/identity-server.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/common/config.js';
+import { loadConfig } from '../../src/config.js';
 import { defaultLimits, servedQuotas } from '../../src/network/quota/resources.js';
 import { backends } from '../support/backends.js';
 import { as, testHeaderAuth } from '../support/header-auth.js';

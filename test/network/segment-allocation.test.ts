@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kysely, PostgresDialect, sql, type ControlledTransaction } from 'kysely';
 import pg from 'pg';
-import { defaultConfig, type Config } from '../../src/common/config.js';
+import { defaultConfig, type Config } from '../../src/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
 import { migrations, type Schema } from '../../src/schema.js';
 import type { NetworkSchema } from '../../src/network/db/schema.js';

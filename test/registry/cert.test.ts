@@ -2,11 +2,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeSelfSigned, selfSignedCommand } from '../../src/host/linux/openssl.js';
+import { CommandError, RecordingRunner } from '../../src/host/linux/runner.js';
 import { hostNames, makeSelfSignedCert } from '../../src/registry/cert.js';
 import { requireTool } from '../support/backends.js';
 
@@ -97,4 +99,32 @@ test('RSA 4096 on request; existing files are kept unless --force; bad names are
   await assert.rejects(makeSelfSignedCert({ outDir: join(dir, 'bad'), names: ['evil\n[alt]\nDNS.99 = x'] }), /not a DNS name/);
   await assert.rejects(makeSelfSignedCert({ outDir: join(dir, 'bad'), names: ['a,b'] }), /not a DNS name/);
   await assert.rejects(makeSelfSignedCert({ outDir: join(dir, 'bad'), days: 0 }), /--days/);
+});
+
+test('openssl runs through the host adapter: its argv and environment, and its failures as one line (no openssl needed)', async () => {
+  const req = { config: '/d/openssl.cnf', keyOut: '/d/key', certOut: '/d/crt', days: 30 };
+  assert.deepEqual(selfSignedCommand({ ...req, keyType: 'ec' }), {
+    argv: ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '30', '-config', '/d/openssl.cnf', '-keyout', '/d/key', '-out', '/d/crt'],
+    env: { OPENSSL_CONF: '/d/openssl.cnf' },
+  });
+  assert.deepEqual(selfSignedCommand({ ...req, keyType: 'rsa' }).argv.slice(0, 5), ['openssl', 'req', '-x509', '-newkey', 'rsa:4096']);
+
+  // makeSelfSignedCert hands the adapter its config file and temporary outputs; the failure stops it, leaving no temporary behind
+  const out = join(dir, 'recorded');
+  const refusing = new RecordingRunner();
+  refusing.run = async (cmd) => {
+    refusing.commands.push(cmd);
+    throw new CommandError(cmd.argv, { code: 1, stdout: '', stderr: 'req: Error making certificate\nunable to load curve\n' });
+  };
+  await assert.rejects(makeSelfSignedCert({ outDir: out, days: 7, keyType: 'ec', runner: refusing }), /^Error: openssl req failed: req: Error making certificate\nunable to load curve$/);
+  const [cmd] = refusing.commands;
+  assert.equal(refusing.commands.length, 1);
+  assert.deepEqual(cmd.argv.slice(0, 12), ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '7', '-config']);
+  const config = cmd.argv[12]!;
+  assert.equal(cmd.env?.OPENSSL_CONF, config);
+  assert.ok(config.startsWith(join(out, '.cert-')), config);
+  assert.deepEqual(readdirSync(out), [], 'the temporary directory is removed');
+
+  const missing = new RecordingRunner({ [selfSignedCommand({ ...req, keyType: 'ec' }).argv.join(' ')]: { code: -1, stderr: 'spawn openssl ENOENT' } });
+  await assert.rejects(makeSelfSigned(missing, { ...req, keyType: 'ec' }), /^Error: openssl not found: install the Debian package openssl$/);
 });

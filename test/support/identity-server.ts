@@ -1,6 +1,6 @@
 // Starts cloudlet's identity API in-process on a free loopback port, on a
 // fresh, bootstrapped database of the given backend.
-import { defaultConfig, type Config } from '../../src/common/config.js';
+import { defaultConfig, type Config } from '../../src/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
 import { createLogger } from '../../src/common/logging.js';
 import { bootstrap } from '../../src/identity/bootstrap.js';

@@ -1,6 +1,6 @@
 // Starts cloudlet's network API in-process on a free loopback port, on a
 // fresh database of the given backend; tests talk to it over real HTTP.
-import { defaultConfig, type Config } from '../../src/common/config.js';
+import { defaultConfig, type Config } from '../../src/config.js';
 import { migrate, openDatabase, type Database } from '../../src/common/db/index.js';
 import { createLogger } from '../../src/common/logging.js';
 import type { AuthStrategy } from '../../src/network/api/auth.js';

@@ -2,7 +2,7 @@
 // kernel has → the smallest list of steps. Pure: no Runner, no clock, no I/O.
 import ipaddr from 'ipaddr.js';
 import { FLOOD_MAC, type FdbEntry } from '../../host/linux/fdb.js';
-import { MAX_IFNAME, temporaryName, type Link, type LinkChange, type NewLink } from '../../host/linux/links.js';
+import { isTemporaryName, MAX_IFNAME, temporaryName, type Link, type LinkChange, type NewLink } from '../../host/linux/links.js';
 import type { NeighEntry } from '../../host/linux/neigh.js';
 import { bridgeName, tapName, vxlanName, type HostState, type NetworkState } from '../protocol.js';
 import { VXLAN_PORT, type L2Config } from './config.js';
@@ -83,6 +83,13 @@ export function plan(input: PlanInput): Plan {
   });
   for (const l of stale.filter((x) => x.kind !== 'bridge')) out.steps.push({ op: 'delete', name: l.name });
   for (const l of stale.filter((x) => x.kind === 'bridge')) out.steps.push({ op: 'delete', name: l.name });
+  // a create killed between `ip link add` and its alias left an unmarked cl-tmp-… link that no
+  // network may ever claim again: on a full reconcile (the first after a start among them) the
+  // agent's temporary names in its own namespace are its own leftovers, since it runs one reconcile at a time
+  if (!input.scope) {
+    const deleted = new Set(out.steps.flatMap((s) => (s.op === 'delete' ? [s.name] : [])));
+    for (const l of actual.links) if (isTemporaryName(l.name) && !deleted.has(l.name)) out.steps.push({ op: 'delete', name: l.name });
+  }
   // grouped by program (links, FDB, neighbours, removals, sysctl), each group in its order:
   // each group runs as one batch (see host/linux/batch.ts) instead of a few per network
   const phase = (s: Step, i: number): number =>

@@ -1,8 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type Migration } from 'kysely';
-import type { Config } from '../config.js';
 import { makePrivateDir, makePrivateFile } from '../private-files.js';
-import { sqliteFile } from './sqlite-file.js';
+import { sqliteFile, type DatabaseLocation } from './sqlite-file.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,7 +12,7 @@ export interface Database<S> {
   close(): Promise<void>;
 }
 
-export async function openDatabase<S>(cfg: Pick<Config, 'data_dir' | 'database_url'>): Promise<Database<S>> {
+export async function openDatabase<S>(cfg: DatabaseLocation): Promise<Database<S>> {
   if (cfg.database_url.startsWith('postgres://') || cfg.database_url.startsWith('postgresql://')) {
     // loaded only when used: the embedded default should not pay for it in memory
     const { default: pg } = await import('pg');

@@ -2,8 +2,17 @@
 // Lab-owned: the agents' own link code lives beside it; the lab needs only these few.
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LabStep } from '../../lab/plan.js';
 import type { Command, Runner } from './runner.js';
+
+/** one kernel object of a lab, in creation order: the plain data this module turns into commands */
+export type LabStep =
+  | { kind: 'netns'; name: string }
+  | { kind: 'bridge'; netns: string; name: string }
+  | { kind: 'veth'; netns: string; name: string; peerNetns: string; peer: string; master: string }
+  | { kind: 'address'; netns: string; dev: string; cidr: string }
+  | { kind: 'up'; netns: string; dev: string }
+  /** a host's mount namespace, kept by a bind mount at `path`: its own /run/netns (the agents' qdhcp-… namespaces) and sysfs, outliving any one process */
+  | { kind: 'mntns'; netns: string; path: string };
 
 export const NETNS_DIR = '/run/netns';
 export const netnsPath = (name: string): string => `${NETNS_DIR}/${name}`;

@@ -169,9 +169,10 @@ export function addVethCommand(host: string, peer: { name: string; netns?: strin
 
 /**
  * Make a link that carries `alias` from its first moment under `name`: the kernel ignores
- * an alias given to `ip link add`, so the link is made under a temporary name, marked, then
- * renamed. A kill between the steps leaves a `cl-tmp-…` link (see temporaryName), never
- * an unmarked link under the real name.
+ * an alias given to `ip link add` (IFLA_IFALIAS is not read at creation; 6.18 still drops
+ * it), so the link is made under a temporary name, marked, then renamed. A kill between the
+ * steps leaves a `cl-tmp-…` link (see temporaryName, isTemporaryName), never an unmarked
+ * link under the real name.
  */
 export function addMarkedLinkCommands(name: string, spec: NewLink, alias: string, mtu?: number): Command[] {
   const tmp = temporaryName(name);
@@ -185,6 +186,9 @@ export function temporaryName(name: string): string {
   for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
   return TMP_PREFIX + h.toString(16).padStart(8, '0');
 }
+
+/** a name temporaryName gives: a link by such a name is a create that never finished */
+export const isTemporaryName = (name: string): boolean => /^cl-tmp-[0-9a-f]{8}$/.test(name);
 
 /** the Linux name limit: IFNAMSIZ - 1 */
 export const MAX_IFNAME = 15;

@@ -12,6 +12,8 @@ export interface Command {
   input?: string;
   /** exit codes that are not failures (default: 0 only) */
   okCodes?: readonly number[];
+  /** variables set for it, over this process's environment */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface Result {
@@ -32,6 +34,9 @@ export class CommandError extends Error {
   }
 }
 
+/** the program itself was not found (ExecRunner: spawn's ENOENT) */
+export const programMissing = (err: unknown): boolean => err instanceof CommandError && err.result.code === -1 && /\bENOENT\b/.test(err.result.stderr);
+
 export const fullArgv = (cmd: Command): string[] => (cmd.netns ? ['ip', 'netns', 'exec', cmd.netns, ...cmd.argv] : [...cmd.argv]);
 
 export class ExecRunner implements Runner {
@@ -40,7 +45,7 @@ export class ExecRunner implements Runner {
   run(cmd: Command): Promise<Result> {
     const argv = fullArgv(cmd);
     return new Promise((resolve, reject) => {
-      const child = execFile(argv[0], argv.slice(1), { timeout: this.timeoutMs, maxBuffer: 64 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const child = execFile(argv[0], argv.slice(1), { timeout: this.timeoutMs, maxBuffer: 64 << 20, encoding: 'utf8', env: cmd.env && { ...process.env, ...cmd.env } }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         if (err && typeof err.code !== 'number') return reject(new CommandError(argv, { code, stdout, stderr: stderr || err.message }));
         const result = { code, stdout, stderr };

@@ -1,7 +1,7 @@
 // What every identity route module shares: the database, the token service,
 // the caller's token and the one policy check.
 import type { FastifyRequest } from 'fastify';
-import type { Config } from '../../common/config.js';
+import type { IdentityServiceConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../../common/logging.js';
 import { allowed, type Target } from '../../common/policy/engine.js';
@@ -11,7 +11,7 @@ import type { Passwords } from '../passwords.js';
 import type { TokenService, ValidatedToken } from '../tokens.js';
 
 export interface Ctx {
-  cfg: Config;
+  cfg: IdentityServiceConfig;
   database: Database;
   tokens: TokenService;
   passwords: Passwords;

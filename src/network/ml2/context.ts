@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../../common/config.js';
+import type { NetworkServiceConfig } from '../config.js';
 import type { Database, Tx } from '../db/database.js';
 import type { NetworkSchema } from '../db/schema.js';
 import { isRetryable } from '../../common/db/index.js';
@@ -24,7 +24,7 @@ export class PluginContext {
 
   constructor(
     readonly database: Database,
-    readonly cfg: Config,
+    readonly cfg: NetworkServiceConfig,
     readonly log: Logger,
     readonly callbacks: CallbackRegistry,
   ) {

@@ -1,4 +1,4 @@
-import type { Ml2Config } from '../../common/config.js';
+import type { Ml2Config } from '../config.js';
 import type { Logger } from '../../common/logging.js';
 import type { Tx } from '../db/database.js';
 import { Errors, NeutronError } from '../model/errors.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../../common/config.js';
+import type { NetworkServiceConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../../common/logging.js';
 import { CallbackRegistry } from '../callbacks.js';
@@ -24,7 +24,7 @@ export class Ml2Plugin {
   readonly tags: Tags;
   readonly availabilityZones: AvailabilityZones;
 
-  constructor(database: Database, cfg: Config, log: Logger) {
+  constructor(database: Database, cfg: NetworkServiceConfig, log: Logger) {
     this.callbacks = new CallbackRegistry((err, p) => log.error({ resource: p.resource, event: p.event, err: (err as Error).message }, 'callback failed'));
     this.ctx = new PluginContext(database, cfg, log, this.callbacks);
     this.availabilityZones = new AvailabilityZones(database.db);

@@ -1,5 +1,5 @@
 import type { Tx } from '../db/database.js';
-import type { Ml2Config } from '../../common/config.js';
+import type { Ml2Config } from '../config.js';
 import type { Logger } from '../../common/logging.js';
 
 export interface Segment {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { QuotaConfig } from '../../common/config.js';
+import type { QuotaConfig } from '../config.js';
 import type { Db, Tx } from '../db/database.js';
 import type { Dialect } from '../../common/db/index.js';
 import { Errors } from '../model/errors.js';

@@ -1,4 +1,4 @@
-import type { QuotaConfig } from '../../common/config.js';
+import type { QuotaConfig } from '../config.js';
 import { defineResource, type Attr, type ResourceOf } from '../model/resource.js';
 import { C, V } from '../model/validators.js';
 

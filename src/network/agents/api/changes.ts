@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AGENT_API, type ChangeBatch } from '../../../agent/protocol.js';
-import type { Config } from '../../../common/config.js';
+import type { NetworkServiceConfig } from '../../config.js';
 import type { Logger } from '../../../common/logging.js';
 import type { AuthStrategy } from '../../api/auth.js';
 import { Errors } from '../../model/errors.js';
@@ -35,7 +35,7 @@ function parseTimeout(v: unknown): number {
  * Also runs this server's change feed (its wake-ups) and the log's compaction; both stop
  * when the app closes, and long polls then answer at once.
  */
-export async function registerChangesApi(app: FastifyInstance, ctx: PluginContext, cfg: Config, log: Logger, auth: AuthStrategy): Promise<ChangeFeed> {
+export async function registerChangesApi(app: FastifyInstance, ctx: PluginContext, cfg: NetworkServiceConfig, log: Logger, auth: AuthStrategy): Promise<ChangeFeed> {
   const { changeLog } = ctx;
   const feed = new ChangeFeed(ctx.database, changeLog, cfg.database_url, log);
   await feed.start();

@@ -1,5 +1,5 @@
 import { Errors } from '../../../model/errors.js';
-import type { Ml2Config } from '../../../../common/config.js';
+import type { Ml2Config } from '../../../config.js';
 import type { TypeDriver } from '../../types.js';
 import { SegmentPool } from './segment-pool.js';
 
