@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bridgeName, vxlanName } from '../../src/agent/protocol.js';
 import { FLOOD_MAC, listFdb } from '../../src/host/linux/fdb.js';
-import { listLinks } from '../../src/host/linux/links.js';
+import { listLinks, type Link } from '../../src/host/linux/links.js';
 import { listNeigh } from '../../src/host/linux/neigh.js';
 import { NetnsRunner } from '../../src/host/linux/netns-runner.js';
 import { ExecRunner } from '../../src/host/linux/runner.js';
@@ -27,6 +27,16 @@ export interface HostView {
   vxlans: string[];
   fdb: string[];
   neigh: string[];
+}
+
+/** a host's links (a fleet host's namespace) */
+export const linksOf = (netns: string): Promise<Link[]> => listLinks(new NetnsRunner(new ExecRunner(), netns));
+
+/** POST that must answer 201: its body */
+export async function created(s: FleetServer, path: string, body: unknown, auth: Record<string, string>): Promise<any> {
+  const r = await s.call('POST', path, body, auth);
+  assert.equal(r.status, 201, `${path}: ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
 export async function adminToken(identity: FleetServer): Promise<string> {
