@@ -45,6 +45,8 @@ export interface FleetServer {
 export interface FleetAgent {
   kind: 'l2' | 'dhcp';
   host: LabHost;
+  /** --log-level (info when unset) */
+  logLevel?: string;
   servers: FleetServer[];
   config: string;
   proc: Served | null;
@@ -66,6 +68,11 @@ export class Fleet {
 
   constructor(computeHosts: number) {
     this.topology = planTopology({ name: `fl${randomBytes(3).toString('hex')}`, hosts: computeHosts + 1, subnet: '10.98.0.0/24' });
+  }
+
+  /** the servers' data directory (agent-password, keys) */
+  get dataDir(): string {
+    return this.fresh!.dataDir;
   }
 
   get controller(): LabHost {
@@ -196,7 +203,7 @@ export class Fleet {
    * An agent of a host (L2 unless `kind` says dhcp), its config listing `servers` in that
    * order; `mappings`: its physical_interface_mappings.
    */
-  async addAgent(host: LabHost, servers: FleetServer[], opts: { reportInterval?: number; kind?: 'l2' | 'dhcp'; mappings?: Record<string, string> } = {}): Promise<FleetAgent> {
+  async addAgent(host: LabHost, servers: FleetServer[], opts: { reportInterval?: number; kind?: 'l2' | 'dhcp'; mappings?: Record<string, string>; logLevel?: string } = {}): Promise<FleetAgent> {
     const kind = opts.kind ?? 'l2';
     const config = join(this.dir, `${host.name}-${kind}.yaml`);
     writeFileSync(config, stringify({
@@ -210,7 +217,7 @@ export class Fleet {
       },
       l2: { local_ip: host.address, physical_interface_mappings: opts.mappings ?? {} },
     }), { mode: 0o600 });
-    const a: FleetAgent = { kind, host, servers, config, proc: null };
+    const a: FleetAgent = { kind, host, servers, config, proc: null, logLevel: opts.logLevel };
     this.agents.push(a);
     await this.startAgent(a);
     return a;
@@ -218,7 +225,7 @@ export class Fleet {
 
   async startAgent(a: FleetAgent): Promise<void> {
     // a DHCP agent in the host's mount namespace too: its qdhcp- namespaces in the host's own /run/netns
-    a.proc = await this.spawn(a.host, ['agent', a.kind, '--host', a.host.name, '--config', a.config, '--log-format', 'json'], /agent started/, a.kind === 'dhcp');
+    a.proc = await this.spawn(a.host, ['agent', a.kind, '--host', a.host.name, '--config', a.config, '--log-format', 'json', '--log-level', a.logLevel ?? 'info'], /agent started/, a.kind === 'dhcp');
   }
 
   /** `cloudlet ARGS` in a host's network namespace (and its mount namespace: `mount`), once its output matches `ready`; stopped by cleanup() */
