@@ -1,7 +1,8 @@
 // Root e2e: token expiry with the real identity and network servers (processes, on
 // PostgreSQL), where test/agent/client.test.ts and runtime.test.ts use a stand-in. Tokens live
 // 6 s (identity.token_expiration, Keystone's [token] expiration); an L2 agent of a compute host
-// runs through several lifetimes, then a change made through the API is applied on its host
+// runs through several lifetimes and is then frozen (SIGSTOP) for longer than one, so the
+// token it holds has expired when it wakes; then a change made through the API is applied on its host
 // and its port turns ACTIVE: the agent logged in again on its own, stayed healthy, and no
 // line it wrote (at trace level) holds its password or a token.
 import assert from 'node:assert/strict';
@@ -63,6 +64,13 @@ test(`token expiry against the real servers: tokens of ${LIFETIME_S} s, an agent
     const renewals = logins() - before;
     t.diagnostic(`the agent logged in ${renewals} times in ${quiet / 1000} s of ${LIFETIME_S} s tokens`);
     assert.ok(renewals >= 3, `the agent renewed its token (${renewals} logins in ${quiet / 1000} s)`);
+
+    // the agent frozen (SIGSTOP) for longer than a lifetime: the token it holds is expired when it wakes
+    agent.proc!.child.kill('SIGSTOP');
+    await sleep(1.5 * LIFETIME_S * 1000);
+    const frozen = logins();
+    agent.proc!.child.kill('SIGCONT');
+    await until('a login after the thaw', async () => (logins() > frozen ? true : undefined), 10_000);
 
     // a change through the API, long after the agent's first token expired
     const auth = await admin();
