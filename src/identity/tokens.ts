@@ -98,7 +98,9 @@ export class TokenService {
     this.reloadKeys();
     const key = this.keys[this.keys.length - 1];
     const iat = now / 1000;
-    const exp = Math.min(t.exp ?? Infinity, Math.floor(iat) + this.lifetimeSeconds);
+    // the full lifetime from the moment of issue, as Keystone's (a whole second here made a
+    // token of `token_expiration: 1` live anything from 0 to 1 s)
+    const exp = Math.min(t.exp ?? Infinity, (now + this.lifetimeSeconds * 1000) / 1000);
     const claims: TokenClaims = { ...t, iat, exp, jti: auditId() };
     const token = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })
@@ -161,7 +163,7 @@ export class TokenService {
       claims,
       auditIds,
       issuedAt: new Date(issuedAt),
-      expiresAt: new Date(claims.exp * 1000),
+      expiresAt: new Date(Math.round(claims.exp * 1000)),
       credentials: {
         userId: claims.sub,
         projectId: claims.project?.id,

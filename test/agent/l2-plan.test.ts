@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, type KernelState, type PlanInput } from '../../src/agent/l2/plan.js';
+import { missingInterfaces, plan, type KernelState, type PlanInput } from '../../src/agent/l2/plan.js';
 import type { L2Config } from '../../src/agent/l2/config.js';
 import { markFor } from '../../src/agent/l2/marks.js';
 import { temporaryName } from '../../src/host/linux/links.js';
@@ -251,6 +251,15 @@ test('flat: the mapped interface enslaved (never deleted on removal); an unmappe
   const q = plan(input([other], emptyKernel()));
   assert.deepEqual(q.steps, []);
   assert.match(q.problems[0].reason, /no interface mapped to physical network "physnet9"/);
+});
+
+test('flat with its mapped interface missing: reported, nothing made (no bridge without its interface); missingInterfaces names it', () => {
+  const n = network(NET_A, { network_type: 'flat', physical_network: 'physnet1', segmentation_id: null, ports: [port(HOST)] });
+  const q = plan(input([n], emptyKernel([link('eth0')])));
+  assert.deepEqual(q.steps, []);
+  assert.match(q.problems[0].reason, /interface eth1 of physical network physnet1 does not exist/);
+  assert.deepEqual(missingInterfaces({ physnet1: 'eth1', physnet2: 'eth0' }, [link('eth0')]), { physnet1: 'eth1' });
+  assert.deepEqual(missingInterfaces({ physnet1: 'eth1' }, [link('eth1')]), {});
 });
 
 test('vxlan without local_ip configured: reported, nothing made', () => {

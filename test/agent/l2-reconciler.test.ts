@@ -126,3 +126,16 @@ test("a port bound here whose tap is not made yet: waited for; once the tap appe
   await r.reconcile(hostState([network(NET_A, { segmentation_id: 42, ports: [], vteps: [] })]), { partial: true, networkIds: [NET_A] });
   assert.equal(r.waitingForDevices(), false);
 });
+
+test('a mapped interface the host does not have: missing_interfaces in configurations, one warning, nothing made', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+  const runner = kernelRunner(emptyKernel([link('eth0')]));
+  const r = new L2Reconciler(runner, { physicalInterfaceMappings: { physnet1: 'eth1', physnet2: 'eth0' } }, logger);
+  const flat = network(NET_A, { network_type: 'flat', physical_network: 'physnet1', segmentation_id: null, ports: [port(HOST)] });
+  for (let i = 0; i < 2; i++) await r.reconcile(hostState([flat]), { partial: false });
+  assert.deepEqual(mutating(runner), []);
+  assert.deepEqual(r.configurations().missing_interfaces, { physnet1: 'eth1' });
+  assert.deepEqual(r.configurations().interface_mappings, { physnet1: 'eth1', physnet2: 'eth0' }, 'the mappings as configured');
+  assert.equal(lines.filter((l) => l.includes('interface eth1 of physical network physnet1 does not exist (physical_interface_mappings)')).length, 1, 'said once, however many reconciles');
+});

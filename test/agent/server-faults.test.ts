@@ -12,23 +12,14 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { listLinks, type Link } from '../../src/host/linux/links.js';
-import { NetnsRunner } from '../../src/host/linux/netns-runner.js';
-import { ExecRunner } from '../../src/host/linux/runner.js';
+import type { Link } from '../../src/host/linux/links.js';
 import { backends } from '../support/backends.js';
-import { adminToken, converged, kernelView } from '../support/fleet-views.js';
-import { Fleet, requireFleetTools, type FleetServer } from '../support/server-fleet.js';
+import { adminToken, converged, created, kernelView, linksOf } from '../support/fleet-views.js';
+import { Fleet, requireFleetTools } from '../support/server-fleet.js';
 
 const postgres = backends().find((b) => b.name === 'postgres');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const linksOf = (netns: string): Promise<Link[]> => listLinks(new NetnsRunner(new ExecRunner(), netns));
-
-async function created(s: FleetServer, path: string, body: unknown, auth: Record<string, string>): Promise<any> {
-  const r = await s.call('POST', path, body, auth);
-  assert.equal(r.status, 201, `${path}: ${JSON.stringify(r.body)}`);
-  return r.body;
-}
 
 test('faults with real processes: a server answering garbage, then back; a frozen server; kill -9 of an agent while it makes links', {
   skip: postgres ? false : 'needs PostgreSQL: set CLOUDLET_TEST_DATABASE_URL (mandatory in CI)',

@@ -4,10 +4,15 @@
 // and deletes through both servers, and the server most agents follow killed with SIGKILL
 // in the middle. Every host ends with exactly the kernel objects the API says it should have
 // (bridges, VXLAN devices, l2population FDB and neighbour entries): no change missed.
+// DHCP agents on the controller and on one compute host (dhcp_agents_per_network 2, so both
+// serve every network), each following either server: every network's two dnsmasqs end with
+// hosts files listing exactly the API's ports, and an instance plugged after the burst gets
+// its port's address from them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backends } from '../support/backends.js';
-import { adminToken, converged } from '../support/fleet-views.js';
+import { requireTool } from '../support/backends.js';
+import { adminToken, converged, dhcpConverged } from '../support/fleet-views.js';
 import { Fleet, requireFleetTools, type FleetServer } from '../support/server-fleet.js';
 
 // backends() throws under CI when CLOUDLET_TEST_DATABASE_URL is unset: there this test cannot be skipped
@@ -33,20 +38,29 @@ test('several servers: two network servers on one PostgreSQL, agents following e
   const fleet = new Fleet(3);
   try {
     requireFleetTools();
-    await fleet.start(postgres!);
+    requireTool('dnsmasq', 'dnsmasq-base');
+    requireTool('busybox', 'busybox-static');
+    // two DHCP agents per network, as an operator who wants DHCP to survive a host
+    await fleet.start(postgres!, { network: { agents: { dhcp_agents_per_network: 2 } } });
     const [s1, s2] = [await fleet.addNetworkServer(), await fleet.addNetworkServer()];
+    const c = fleet.controller;
     const [h1, h2, h3] = fleet.computes as [typeof fleet.computes[0], typeof fleet.computes[0], typeof fleet.computes[0]];
     // h1 knows only s1 (it must wait for s1's return); h2 tries s1 then s2, h3 s2 then s1 (they fail over)
     await fleet.addAgent(h1, [s1]);
     await fleet.addAgent(h2, [s1, s2]);
     await fleet.addAgent(h3, [s2, s1]);
+    // the DHCP agents: the controller's (its L2 agent wires its DHCP ports) on s1 then s2, h1's on s2 then s1
+    await fleet.addAgent(c, [s1, s2]);
+    await fleet.addAgent(c, [s1, s2], { kind: 'dhcp' });
+    await fleet.addAgent(h1, [s2, s1], { kind: 'dhcp' });
     const auth = { 'X-Auth-Token': await adminToken(fleet.identity) };
     const hosts = fleet.computes.map((h) => h.name);
 
-    // every agent alive before ports are bound to their hosts (binding needs it)
+    // every agent alive before ports are bound to their hosts (binding needs it) and subnets made (scheduling does)
+    const wanted = [...[c.name, ...hosts].map((h) => `${h} Linux bridge agent`), `${c.name} DHCP agent`, `${h1.name} DHCP agent`];
     for (const end = Date.now() + 30_000; ; ) {
-      const agents = (await s2.call('GET', '/v2.0/agents', undefined, auth)).body.agents as Array<{ host: string; alive: boolean }>;
-      if (hosts.every((h) => agents.some((a) => a.host === h && a.alive))) break;
+      const agents = (await s2.call('GET', '/v2.0/agents', undefined, auth)).body.agents as Array<{ host: string; agent_type: string; alive: boolean }>;
+      if (wanted.every((w) => agents.some((a) => `${a.host} ${a.agent_type}` === w && a.alive))) break;
       assert.ok(Date.now() < end, `not every L2 agent reported: ${JSON.stringify(agents)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -111,14 +125,32 @@ test('several servers: two network servers on one PostgreSQL, agents following e
 
     await fleet.startServer(s1);
     const back = Date.now();
-    const final = await converged(fleet, s1, auth, hosts, 90_000);
+    const final = await converged(fleet, s1, auth, [c.name, ...hosts], 90_000);
     t.diagnostic(`h1 (s1 only) in step ${((Date.now() - back) / 1000).toFixed(1)} s after s1 returned`);
-    for (const h of hosts) assert.ok(final.get(h)!.fdb.length > 0 && final.get(h)!.bridges.length === 3, `${h} serves the three networks with remote entries: ${JSON.stringify(final.get(h))}`);
+    for (const h of [c.name, ...hosts]) assert.ok(final.get(h)!.fdb.length > 0 && final.get(h)!.bridges.length === 3, `${h} serves the three networks with remote entries: ${JSON.stringify(final.get(h))}`);
+
+    // DHCP: both agents serve every network, their dnsmasqs' hosts files say what the API says
+    const dhcp = await dhcpConverged(fleet, s1, auth, networks, 60_000);
+    t.diagnostic(`DHCP in step ${((Date.now() - back) / 1000).toFixed(1)} s after s1 returned`);
+    for (const [net, v] of dhcp) {
+      assert.deepEqual(v.hosts, [c.name, h1.name].sort(), `${net} is served by the controller's and h1's DHCP agents`);
+      assert.ok(v.lines.length > 10, `${net} has the burst's ports: ${v.lines.length}`);
+    }
+    assert.equal(fleet.dnsmasqs().length, 6, 'one dnsmasq per network and DHCP host, no more');
+
+    // an instance plugged after the burst, on a host without a DHCP agent, gets its port's address
+    const vmPort = (await s2.call('POST', '/v2.0/ports', { port: { network_id: networks[1], name: 'late', 'binding:host_id': h3.name } }, auth)).body.port;
+    const net1 = (await s2.call('GET', `/v2.0/networks/${networks[1]}`, undefined, auth)).body.network;
+    const vm = await fleet.plug(h3, vmPort, net1.mtu);
+    let lease: Awaited<ReturnType<Fleet['lease']>> | undefined;
+    // its lease once h3's agent has it in the bridge and the dnsmasqs have its line (udhcpc tries for ~10 s)
+    for (let i = 0; i < 3 && !(lease && 'ip' in lease); i++) lease = await fleet.lease(vm);
+    assert.deepEqual(lease, { ip: vmPort.fixed_ips[0].ip_address }, 'the late instance leases its port\'s address');
 
     // every agent says it is healthy again (its heartbeat, through whichever server it follows)
     for (const end = Date.now() + 30_000; ; ) {
-      const agents = (await s1.call('GET', '/v2.0/agents', undefined, auth)).body.agents as Array<{ host: string; alive: boolean; configurations: { healthy?: boolean; sync_error?: string | null } }>;
-      const sick = hosts.filter((h) => !agents.some((a) => a.host === h && a.alive && a.configurations.healthy === true));
+      const agents = (await s1.call('GET', '/v2.0/agents', undefined, auth)).body.agents as Array<{ host: string; agent_type: string; alive: boolean; configurations: { healthy?: boolean; sync_error?: string | null } }>;
+      const sick = wanted.filter((w) => !agents.some((a) => `${a.host} ${a.agent_type}` === w && a.alive && a.configurations.healthy === true));
       if (sick.length === 0) break;
       assert.ok(Date.now() < end, `agents not healthy: ${sick.join(', ')}: ${JSON.stringify(agents.map((a) => [a.host, a.configurations.sync_error]))}`);
       await new Promise((r) => setTimeout(r, 500));

@@ -61,6 +61,13 @@ for (const backend of backends()) {
       await report(net, 'osad2', L2, { interface_mappings: { physnet1: 'eth1' }, tunnel_types: [] });
       assert.deepEqual(binding(await port(net, vxlan, 'osad2')), FAILED);
       assert.deepEqual(binding(await port(net, vlan, 'osad2')), BRIDGE);
+      // its eth1 gone (the agent says so): nothing of physnet1 binds there, until it is back
+      await report(net, 'osad2', L2, { interface_mappings: { physnet1: 'eth1' }, missing_interfaces: { physnet1: 'eth1' }, tunnel_types: [] });
+      assert.deepEqual(binding(await port(net, vlan, 'osad2')), FAILED);
+      assert.deepEqual(binding(await port(net, flat, 'osad2')), FAILED);
+      assert.deepEqual(binding(await port(net, local, 'osad2')), BRIDGE, 'local needs no interface');
+      await report(net, 'osad2', L2, { interface_mappings: { physnet1: 'eth1' }, tunnel_types: [] });
+      assert.deepEqual(binding(await port(net, flat, 'osad2')), BRIDGE);
 
       // a dead or disabled agent binds nothing
       await age(net, agent, 31);

@@ -5,15 +5,18 @@
 // `cloudlet lab` does). Everything it makes is listed and removed by cleanup().
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { applyStep, deleteMountNs, deleteNetns, netnsPath } from '../../src/host/linux/lab-links.js';
+import { cmdlineOf, stopPids } from '../../src/host/linux/lab-processes.js';
 import { ExecRunner } from '../../src/host/linux/runner.js';
+import { NetnsRunner } from '../../src/host/linux/netns-runner.js';
+import { plugPort } from '../../src/agent/plug.js';
 import { forward } from '../../src/lab/forward.js';
-import { LAB_RUN_DIR, planTopology, teardownSteps, topologySteps, type LabHost, type LabStep, type LabTopology } from '../../src/lab/plan.js';
+import { LAB_RUN_DIR, mountNsPath, planTopology, teardownSteps, topologySteps, type LabHost, type LabStep, type LabTopology } from '../../src/lab/plan.js';
 import { requireTool, type Backend } from './backends.js';
 import { jsonCaller, type Reply } from './json-call.js';
 import { requireBuiltCli, serve, type Served } from './cli.js';
@@ -39,7 +42,10 @@ export interface FleetServer {
 }
 
 export interface FleetAgent {
+  kind: 'l2' | 'dhcp';
   host: LabHost;
+  /** --log-level (info when unset) */
+  logLevel?: string;
   servers: FleetServer[];
   config: string;
   proc: Served | null;
@@ -52,6 +58,7 @@ export class Fleet {
   private readonly made: LabStep[] = [];
   private readonly forwarders: net.Server[] = [];
   private readonly procs = new Set<Served>();
+  private readonly instances: string[] = [];
   private fresh: Awaited<ReturnType<Backend['fresh']>> | undefined;
   readonly servers: FleetServer[] = [];
   readonly agents: FleetAgent[] = [];
@@ -62,6 +69,11 @@ export class Fleet {
     this.topology = planTopology({ name: `fl${randomBytes(3).toString('hex')}`, hosts: computeHosts + 1, subnet: '10.98.0.0/24' });
   }
 
+  /** the servers' data directory (agent-password, keys) */
+  get dataDir(): string {
+    return this.fresh!.dataDir;
+  }
+
   get controller(): LabHost {
     return this.topology.hosts[0]!;
   }
@@ -70,8 +82,13 @@ export class Fleet {
     return this.topology.hosts.slice(1);
   }
 
-  /** the namespaces, a fresh database of `backend` and the identity service on it, in the controller */
-  async start(backend: Backend): Promise<void> {
+  /**
+   * The namespaces, a fresh database of `backend` and the identity service on it, in the
+   * controller; `sections`: more of the servers' configuration (identity: {token_expiration}, …).
+   */
+  async start(backend: Backend, sections: { identity?: Record<string, unknown>; network?: Record<string, unknown> } = {}): Promise<void> {
+    // traversable (not readable): dnsmasq, dropped to nobody, reads its files under state/
+    chmodSync(this.dir, 0o711);
     for (const step of topologySteps(this.topology)) {
       this.made.push(step);
       await applyStep(this.runner, step);
@@ -86,8 +103,8 @@ export class Fleet {
     writeFileSync(join(this.dir, 'cloudlet.yaml'), stringify({
       data_dir: this.fresh.dataDir,
       database_url: this.fresh.databaseUrl,
-      identity: { host: c.address, port: IDENTITY_PORT },
-      network: { host: c.address },
+      identity: { host: c.address, port: IDENTITY_PORT, ...sections.identity },
+      network: { host: c.address, ...sections.network },
     }), { mode: 0o600 });
     this.identity = await this.server('identity', IDENTITY_PORT);
   }
@@ -176,9 +193,18 @@ export class Fleet {
     await this.kill(a);
   }
 
-  /** an L2 agent of a compute host, its config listing `servers` in that order */
-  async addAgent(host: LabHost, servers: FleetServer[], opts: { reportInterval?: number } = {}): Promise<FleetAgent> {
-    const config = join(this.dir, `${host.name}.yaml`);
+  /** where a host's agents keep their files (the DHCP agent's per network: <dir>/<network id>/host …) */
+  stateDir(host: LabHost): string {
+    return join(this.dir, 'state', host.name);
+  }
+
+  /**
+   * An agent of a host (L2 unless `kind` says dhcp), its config listing `servers` in that
+   * order; `mappings`: its physical_interface_mappings.
+   */
+  async addAgent(host: LabHost, servers: FleetServer[], opts: { reportInterval?: number; kind?: 'l2' | 'dhcp'; mappings?: Record<string, string>; logLevel?: string } = {}): Promise<FleetAgent> {
+    const kind = opts.kind ?? 'l2';
+    const config = join(this.dir, `${host.name}-${kind}.yaml`);
     writeFileSync(config, stringify({
       agent: {
         server: servers.map((s) => s.url).join(','),
@@ -186,25 +212,55 @@ export class Fleet {
         username: 'cloudlet-agent',
         password_file: join(this.fresh!.dataDir, 'agent-password'),
         report_interval: opts.reportInterval ?? 2,
-        state_dir: join(this.dir, 'state', host.name),
+        state_dir: this.stateDir(host),
       },
-      l2: { local_ip: host.address },
+      l2: { local_ip: host.address, physical_interface_mappings: opts.mappings ?? {} },
     }), { mode: 0o600 });
-    const a: FleetAgent = { host, servers, config, proc: null };
+    const a: FleetAgent = { kind, host, servers, config, proc: null, logLevel: opts.logLevel };
     this.agents.push(a);
     await this.startAgent(a);
     return a;
   }
 
   async startAgent(a: FleetAgent): Promise<void> {
-    a.proc = await this.spawn(a.host, ['agent', 'l2', '--host', a.host.name, '--config', a.config, '--log-format', 'json'], /agent started/);
+    // a DHCP agent in the host's mount namespace too: its qdhcp- namespaces in the host's own /run/netns
+    a.proc = await this.spawn(a.host, ['agent', a.kind, '--host', a.host.name, '--config', a.config, '--log-format', 'json', '--log-level', a.logLevel ?? 'info'], /agent started/, a.kind === 'dhcp');
   }
 
-  /** `cloudlet ARGS` in a host's network namespace, once its output matches `ready`; stopped by cleanup() */
-  async spawn(h: LabHost, args: string[], ready: RegExp): Promise<Served> {
-    const p = await serve(args, this.env, { prefix: ['nsenter', `--net=${netnsPath(h.netns)}`], ready });
+  /** `cloudlet ARGS` in a host's network namespace (and its mount namespace: `mount`), once its output matches `ready`; stopped by cleanup() */
+  async spawn(h: LabHost, args: string[], ready: RegExp, mount = false): Promise<Served> {
+    const ns = [`--net=${netnsPath(h.netns)}`, ...(mount ? [`--mount=${mountNsPath(this.topology.name, h.name)}`] : [])];
+    const p = await serve(args, this.env, { prefix: ['nsenter', ...ns], ready });
     this.procs.add(p);
     return p;
+  }
+
+  /** an instance on host `h` behind a port: a namespace of the machine (removed by cleanup()) wired as `cloudlet port plug` wires it */
+  async plug(h: LabHost, port: { id: string; mac_address: string }, mtu: number): Promise<string> {
+    const ns = `${this.topology.name}-vm${this.instances.length}`;
+    await this.runner.run({ argv: ['ip', 'netns', 'add', ns] });
+    this.instances.push(ns);
+    await plugPort(new NetnsRunner(this.runner, h.netns), { portId: port.id, mac: port.mac_address, mtu, netns: ns });
+    return ns;
+  }
+
+  /** busybox udhcpc in an instance: the address it was offered and leased, or the client's output when none */
+  async lease(ns: string): Promise<{ ip: string } | { error: string }> {
+    const r = await this.runner.run({ argv: ['busybox', 'udhcpc', '-i', 'eth0', '-q', '-n', '-t', '10', '-T', '1', '-s', '/bin/true'], netns: ns, okCodes: [0, 1] });
+    const ip = /lease of (\S+) obtained/.exec(r.stdout + r.stderr)?.[1];
+    return ip ? { ip } : { error: `exit ${r.code}: ${r.stdout}${r.stderr}` };
+  }
+
+  /** the dnsmasqs of this fleet's DHCP agents: pid, host and network (their --pid-file=<dir>/state/<host>/<network>/pid) */
+  dnsmasqs(): Array<{ pid: number; host: string; network: string }> {
+    const out: Array<{ pid: number; host: string; network: string }> = [];
+    const prefix = `--pid-file=${join(this.dir, 'state')}/`;
+    for (const e of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+      const argv = cmdlineOf(Number(e))?.split('\0') ?? [];
+      const m = argv[0]?.endsWith('dnsmasq') ? argv.find((a) => a.startsWith(prefix))?.slice(prefix.length).match(/^([^/]+)\/([0-9a-f-]{36})\/pid$/) : null;
+      if (m) out.push({ pid: Number(e), host: decodeURIComponent(m[1]!), network: m[2]! });
+    }
+    return out;
   }
 
   /** the last lines a process wrote (for assertion messages) */
@@ -221,6 +277,9 @@ export class Fleet {
       await p.stop().catch(() => undefined);
     }
     for (const f of this.forwarders) f.close();
+    // the DHCP agents' dnsmasqs (daemons: a stopped agent leaves them serving), known by their pid file under our dir
+    await stopPids(this.dnsmasqs().map((d) => d.pid), false).catch(() => undefined);
+    for (const ns of this.instances) await deleteNetns(this.runner, ns).catch(() => undefined);
     for (const step of teardownSteps(this.made)) {
       if (step.kind === 'netns') await deleteNetns(this.runner, step.name).catch(() => undefined);
       if (step.kind === 'mntns') await deleteMountNs(this.runner, step.path).catch(() => undefined);

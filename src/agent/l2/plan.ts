@@ -183,6 +183,12 @@ function planNetwork(n: NetworkState, input: PlanInput, links: Map<string, Link>
   return null;
 }
 
+/** physical network → its mapped interface, for the mappings whose interface the kernel does not have */
+export function missingInterfaces(mappings: Readonly<Record<string, string>>, links: readonly Link[]): Record<string, string> {
+  const names = new Set(links.map((l) => l.name));
+  return Object.fromEntries(Object.entries(mappings).filter(([, iface]) => !names.has(iface)));
+}
+
 function lowerDevice(n: NetworkState, input: PlanInput, links: Map<string, Link>, br: string): Lower | string {
   const { cfg } = input;
   const physical = (): Link | string => {

@@ -9,7 +9,7 @@ import type { Reconciler } from '../reconciler.js';
 import { applySteps } from './apply.js';
 import type { L2Config } from './config.js';
 import { readKernel } from './kernel.js';
-import { plan } from './plan.js';
+import { missingInterfaces, plan } from './plan.js';
 import type { Step } from './steps.js';
 
 export class L2Reconciler implements Reconciler {
@@ -22,6 +22,8 @@ export class L2Reconciler implements Reconciler {
   private vlan: { supported: boolean; reason?: string } | null = null;
   private problems = new Map<string, string>();
   private foreign: string[] = [];
+  /** physnet → interface of the mappings whose interface does not exist (their networks cannot be served) */
+  private missing: Record<string, string> = {};
   private lastErrors: string[] = [];
   private warned = new Set<string>();
   /** tap → network id: ports bound here, up, whose tap did not exist when the last reconcile read the kernel */
@@ -50,6 +52,7 @@ export class L2Reconciler implements Reconciler {
     const [vlan, actual] = await Promise.all([this.vlan ?? probeVlan(this.runner), readKernel(this.runner, scope)]);
     this.vlan = vlan;
     const input = { desired: state, cfg: this.cfg, vlan, scope };
+    this.noteMissing(missingInterfaces(this.cfg.physicalInterfaceMappings, actual.links));
     let p = plan({ ...input, actual });
     const failed = await applySteps(this.runner, p.steps);
     if (p.steps.length > 0) this.log.info({ steps: p.steps.length, failed: failed.length, first: p.steps.slice(0, 3).map(describeStep) }, 'l2: applied');
@@ -85,6 +88,19 @@ export class L2Reconciler implements Reconciler {
     return { up: [...now.keys()].filter((id) => !before.has(id)), down: [...before.keys()].filter((id) => !now.has(id)) };
   }
 
+  /**
+   * Neutron's agent exits when a mapped interface is missing (a crash loop under systemd):
+   * here one line when it goes missing or returns, and `missing_interfaces` in the
+   * heartbeat, so the server binds no port of that physical network here (binding_failed).
+   */
+  private noteMissing(now: Record<string, string>): void {
+    for (const [physnet, iface] of Object.entries(now)) if (this.missing[physnet] !== iface)
+      this.log.warn({ physnet, interface: iface }, `l2: interface ${iface} of physical network ${physnet} does not exist (physical_interface_mappings): its flat and vlan networks are not served here`);
+    for (const [physnet, iface] of Object.entries(this.missing)) if (now[physnet] === undefined)
+      this.log.info({ physnet, interface: iface }, `l2: interface ${iface} of physical network ${physnet} is there now`);
+    this.missing = now;
+  }
+
   waitingForDevices(): boolean {
     return this.awaited.size > 0;
   }
@@ -107,11 +123,24 @@ export class L2Reconciler implements Reconciler {
    * change on the server: a port is bound before its instance is plugged.
    */
   watch(signal: AbortSignal, poke: (networkIds: string[]) => void): Promise<void> {
+    const mapped = new Set(Object.values(this.cfg.physicalInterfaceMappings));
     const seen = (e: LinkEvent): void => {
+      // a mapped interface that went missing or came back: known at once, not at the next resync
+      if (mapped.has(e.name) && e.deleted !== Object.values(this.missing).includes(e.name)) void this.recheckInterfaces(poke);
       const net = e.deleted ? undefined : this.taps.get(e.name);
       if (net !== undefined && e.master !== bridgeName(net)) poke([net]);
     };
     return watchLinks(seen, signal, (why) => this.log.warn(`l2: ${why}; watching again`));
+  }
+
+  private async recheckInterfaces(poke: (networkIds: string[]) => void): Promise<void> {
+    try {
+      this.noteMissing(missingInterfaces(this.cfg.physicalInterfaceMappings, await listLinks(this.runner)));
+    } catch {
+      return; // the next reconcile reads the links again
+    }
+    const served = [...new Set(this.taps.values())];
+    if (served.length > 0) poke(served);
   }
 
   configurations(): Record<string, unknown> {
@@ -126,6 +155,7 @@ export class L2Reconciler implements Reconciler {
     // as Neutron's agent: the tunnel endpoint only where VXLAN is on
     if (this.cfg.localIp) c.tunneling_ip = this.cfg.localIp;
     if (this.vlan && !this.vlan.supported) c.vlan_unsupported_reason = this.vlan.reason;
+    if (Object.keys(this.missing).length > 0) c.missing_interfaces = this.missing;
     if (this.problems.size > 0) c.network_problems = Object.fromEntries(this.problems);
     if (this.foreign.length > 0) c.foreign_devices = this.foreign;
     if (this.lastErrors.length > 0) c.errors = this.lastErrors;

@@ -9,6 +9,13 @@ const mapped = (conf: Record<string, unknown>, physnet: string | null): boolean 
   return has(conf.interface_mappings) || has(conf.bridge_mappings);
 };
 
+/** an agent's physical interface mapped for `physnet` that its host does not have (the agent's missing_interfaces) */
+const missing = (conf: Record<string, unknown>, physnet: string | null): string | undefined => {
+  const m = conf.missing_interfaces;
+  const iface = physnet && typeof m === 'object' && m !== null && Object.hasOwn(m, physnet) ? (m as Record<string, unknown>)[physnet] : undefined;
+  return typeof iface === 'string' ? `interface ${iface} of physical network ${physnet} does not exist on the host` : undefined;
+};
+
 /** Why the agent cannot carry the segment, or undefined when it can (Neutron's check_segment_for_agent). */
 export function segmentRefusal(agent: HostAgent, seg: Segment): string | undefined {
   const conf = agent.configurations;
@@ -16,10 +23,10 @@ export function segmentRefusal(agent: HostAgent, seg: Segment): string | undefin
     case 'local':
       return undefined;
     case 'flat':
-      return mapped(conf, seg.physical_network) ? undefined : `physical network ${seg.physical_network} is not in its interface_mappings`;
+      return mapped(conf, seg.physical_network) ? missing(conf, seg.physical_network) : `physical network ${seg.physical_network} is not in its interface_mappings`;
     case 'vlan':
       if (typeof conf.vlan_unsupported_reason === 'string' && conf.vlan_unsupported_reason) return `no VLANs: ${conf.vlan_unsupported_reason}`;
-      return mapped(conf, seg.physical_network) ? undefined : `physical network ${seg.physical_network} is not in its interface_mappings`;
+      return mapped(conf, seg.physical_network) ? missing(conf, seg.physical_network) : `physical network ${seg.physical_network} is not in its interface_mappings`;
     default: {
       const tunnels = Array.isArray(conf.tunnel_types) ? conf.tunnel_types : [];
       return tunnels.includes(seg.network_type) ? undefined : `${seg.network_type} is not in its tunnel_types`;
