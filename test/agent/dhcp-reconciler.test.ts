@@ -124,7 +124,6 @@ test('a port change after a quiet spell is one SIGHUP at once, not after the bur
     await new Promise((r) => setTimeout(r, 120)); // quiet: longer than the 100 ms burst delay
     const before = t.agent.counters.reloads;
     await t.agent.reconcile(state([net([vm(1)])]), { partial: true, networkIds: [NET] });
-    assert.equal(t.agent.pendingReloads, 1);
     // timers run in order of expiry: one of 5 ms runs after a SIGHUP sent "at once", before one held back 100 ms
     await new Promise((r) => setTimeout(r, 5));
     assert.equal(t.agent.pendingReloads, 0, 'the SIGHUP is not held back');

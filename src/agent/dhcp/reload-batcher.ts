@@ -7,6 +7,8 @@ export class ReloadBatcher {
   private timer: NodeJS.Timeout | null = null;
   private firstAt = 0;
   private lastFireAt = -Infinity;
+  /** the reloads sent and not finished yet: flush waits for them too */
+  private inflight: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly fire: (ids: string[]) => Promise<void>,
@@ -38,15 +40,18 @@ export class ReloadBatcher {
     return this.pending.size;
   }
 
-  /** fire what is pending now */
+  /** fire what is pending now; resolves when every reload asked for so far is done */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ids = [...this.pending];
     this.pending.clear();
-    if (ids.length === 0) return;
-    this.lastFireAt = Date.now();
-    await this.fire(ids);
+    if (ids.length > 0) {
+      this.lastFireAt = Date.now();
+      const fired = this.fire(ids);
+      this.inflight = this.inflight.then(() => fired);
+    }
+    await this.inflight;
   }
 
   stop(): void {
