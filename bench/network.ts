@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { benchArgs, log, positive } from './lib/args.js';
 import { Client, waitReady } from './lib/http.js';
-import { countNetworks, createPhase, readLoop, PORTS_PER_NETWORK } from './lib/load.js';
+import { countNetworks, createPhase, networkIds, readLoop, PORTS_PER_NETWORK } from './lib/load.js';
 import { figures, markdownSection, printTable, runInfo, writeSection, type SystemResult } from './lib/report.js';
 import { freshDatabase } from './lib/pg-database.js';
 import { RssSampler } from './lib/rss.js';
@@ -42,6 +42,8 @@ const HELP = `usage: npm run bench:network -- [options]
   --name NAME         with --url: what to call that endpoint in the output (default cloudlet)
   --networks N        networks per create phase (default 200; each gets a /24 subnet and ${PORTS_PER_NETWORK} ports)
   --duration S        seconds per read measurement (default 10)
+  --reads-only        with --url: no create phases, only the two reads, over the networks the endpoint
+                      already has (for profiling the read path against a server you started)
   --step-timeout S    a create step (networks+subnets, or ports) stops starting requests after S s (default 240)
   --write-md          write the "## Network service" section of docs/BENCHMARKS.md ("## Network service on
                       PostgreSQL" with --database-url)
@@ -56,11 +58,17 @@ const opt = benchArgs(HELP, {
   networks: { type: 'string', default: '200' },
   duration: { type: 'string', default: '10' },
   'step-timeout': { type: 'string', default: '240' },
+  'reads-only': { type: 'boolean', default: false },
 });
 const N = Math.floor(positive('networks', opt.networks, 25_600)); // 10.<0-99|100-199>.y.0/24 per phase
 const DURATION = positive('duration', opt.duration, 600);
 const STEP_TIMEOUT = positive('step-timeout', opt['step-timeout'], 3600);
 const PID = opt.pid === undefined ? undefined : Math.floor(positive('pid', opt.pid, 2 ** 22));
+const READS_ONLY = opt['reads-only'] ?? false;
+if (READS_ONLY && (opt.url === undefined || opt['vs-neutron'] || opt['write-md'])) {
+  console.error('--reads-only needs --url, and goes with neither --vs-neutron nor --write-md');
+  process.exit(2);
+}
 if (opt.url === undefined && !existsSync(CLOUDLET_ENTRY)) {
   console.error(`${CLOUDLET_ENTRY} is missing: run npm run build first`);
   process.exit(1);
@@ -75,7 +83,7 @@ async function runLoad(server: Server): Promise<SystemResult> {
   const run = Date.now().toString(36);
   const t0 = performance.now();
   const phases = [];
-  for (const [i, label] of PHASES.entries()) {
+  for (const [i, label] of (READS_ONLY ? [] : PHASES).entries()) {
     const conc = i === 0 ? 1 : CONCURRENCY;
     log(`${server.name}: phase ${label}: ${N} networks + subnets, then ${N * PORTS_PER_NETWORK} ports`);
     const p = await createPhase(client, label, `bench-${'ab'[i]}-${run}`, N, conc, i, STEP_TIMEOUT);
@@ -88,7 +96,7 @@ async function runLoad(server: Server): Promise<SystemResult> {
   const listedNetworks = await countNetworks(client);
   log(`${server.name}: GET /v2.0/networks (${listedNetworks} networks) for ${DURATION} s, ${CONCURRENCY} clients`);
   const listNetworks = await readLoop(client, () => '/v2.0/networks', DURATION, CONCURRENCY);
-  const ids = phases.flatMap((p) => p.networks);
+  const ids = READS_ONLY ? await networkIds(client) : phases.flatMap((p) => p.networks);
   log(`${server.name}: GET /v2.0/ports?network_id=X over ${ids.length} networks for ${DURATION} s, ${CONCURRENCY} clients`);
   const portsOfNetwork =
     ids.length > 0
@@ -152,7 +160,7 @@ async function main(): Promise<number> {
     neutron = await measure(() => startNeutron(NEUTRON_SCRIPT));
     neutron.name = 'neutron-server';
   }
-  const figs = figures(PHASES);
+  const figs = figures(READS_ONLY ? [] : PHASES);
   const title = opt['database-url'] === undefined ? 'Network service' : 'Network service on PostgreSQL';
   printTable(figs, cloudlet, neutron);
   if (opt['write-md']) {

@@ -114,13 +114,23 @@ export async function readLoop(
   return { ok, failed, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** How many networks GET /v2.0/networks lists (a sanity check of the list size; -1 if unreadable). */
-export async function countNetworks(client: Client): Promise<number> {
+/** The ids GET /v2.0/networks lists (undefined if unreadable). */
+async function listIds(client: Client): Promise<string[] | undefined> {
   const r = await client.request('GET', '/v2.0/networks?fields=id');
   try {
-    const body = JSON.parse(r.body) as { networks?: unknown[] };
-    return body.networks?.length ?? -1;
+    const body = JSON.parse(r.body) as { networks?: { id: string }[] };
+    return body.networks?.map((n) => n.id);
   } catch {
-    return -1;
+    return undefined;
   }
+}
+
+/** How many networks GET /v2.0/networks lists (a sanity check of the list size; -1 if unreadable). */
+export async function countNetworks(client: Client): Promise<number> {
+  return (await listIds(client))?.length ?? -1;
+}
+
+/** The networks the endpoint already has (none if unreadable). */
+export async function networkIds(client: Client): Promise<string[]> {
+  return (await listIds(client)) ?? [];
 }

@@ -49,3 +49,45 @@ for (const backend of backends()) {
     }
   });
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const backend of backends().filter((b) => b.name === 'postgres')) {
+  test('read cache on postgres: a GET that arrives while a revision read is in flight waits for the next read', async () => {
+    const a = await startNetwork(backend);
+    const b = await startSibling(a);
+    try {
+      const n = (await a.call('POST', '/v2.0/networks', { network: { name: 'before' } })).body.network;
+      assert.equal((await a.call('GET', `/v2.0/networks/${n.id}`)).body.network.name, 'before'); // now cached
+      // the first revision read from here on is sent and answered at once, but its answer is held back
+      const real = a.database.readValue;
+      assert.ok(real, 'the PostgreSQL database reads the revision on a connection of its own');
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let answered = 0;
+      a.database.readValue = async (name, text) => {
+        const v = await real(name, text);
+        if (answered++ === 0) await gate;
+        return v;
+      };
+      const first = a.call('GET', `/v2.0/networks/${n.id}`);
+      for (let i = 0; answered === 0; i++) {
+        assert.ok(i < 500, 'the first GET never read the revision');
+        await sleep(10);
+      }
+      // a write through the other server is acknowledged after that read was answered...
+      assert.equal((await b.call('PUT', `/v2.0/networks/${n.id}`, { network: { name: 'after' } })).status, 200);
+      // ...then a GET arrives while the read is still in flight: sharing it would answer 'before' from the cache
+      const second = a.call('GET', `/v2.0/networks/${n.id}`);
+      await sleep(300);
+      assert.equal(answered, 1, 'no second read is sent while the first is in flight');
+      release();
+      assert.equal((await first).status, 200);
+      assert.equal((await second).body.network.name, 'after');
+      assert.equal(answered, 2);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+}

@@ -9,6 +9,12 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Database<S> {
   db: Kysely<S>;
   dialect: Dialect;
+  /**
+   * PostgreSQL only: the first column of the first row of a parameterless read, on a connection of
+   * its own where the statement is prepared once (named `name`): a hot read that neither waits
+   * behind the pool's queries nor is parsed and planned again each time.
+   */
+  readValue?(name: string, text: string): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -18,12 +24,25 @@ export async function openDatabase<S>(cfg: DatabaseLocation): Promise<Database<S
     const { default: pg } = await import('pg');
     // bigint columns come back as strings by default; ours hold small counters
     pg.types.setTypeParser(20, (v) => Number(v));
-    const pool = new pg.Pool({ connectionString: cfg.database_url, max: 10 });
-    // an idle connection the server ends (restart, failover, pg_terminate_backend) is dropped
-    // from the pool, and the next query opens a new one; unhandled, its 'error' would end the process
-    pool.on('error', () => {});
-    const db = new Kysely<S>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    const newPool = (max: number): InstanceType<typeof pg.Pool> => {
+      const pool = new pg.Pool({ connectionString: cfg.database_url, max });
+      // an idle connection the server ends (restart, failover, pg_terminate_backend) is dropped
+      // from the pool, and the next query opens a new one; unhandled, its 'error' would end the process
+      pool.on('error', () => {});
+      return pool;
+    };
+    const db = new Kysely<S>({ dialect: new PostgresDialect({ pool: newPool(10) }) });
+    // opened on first use; a pool of one, so a lost connection is replaced like the others
+    let side: InstanceType<typeof pg.Pool> | undefined;
+    const readValue = async (name: string, text: string): Promise<unknown> => {
+      side ??= newPool(1);
+      const r = await side.query({ name, text, rowMode: 'array' });
+      return (r.rows[0] as unknown[] | undefined)?.[0];
+    };
+    const close = async (): Promise<void> => {
+      await Promise.all([db.destroy(), side?.end()]);
+    };
+    return { db, dialect: 'postgres', readValue, close };
   }
   if (cfg.database_url && !cfg.database_url.startsWith('sqlite:')) {
     throw new Error(`unsupported database_url scheme: ${cfg.database_url.split(':')[0]}`);

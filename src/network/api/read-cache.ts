@@ -15,13 +15,18 @@ import type { Database } from '../db/database.js';
  * (commits of any other connection), which cost nothing in the same query and are exact
  * even for writes the log does not carry.
  */
+const REVISION_STATEMENT = 'cloudlet_change_log_revision';
+
 export class ReadCache {
   // kept encoded: a hit then writes the bytes as they are, not a string to encode again per request
   private entries = new Map<string, { version: string; body: Buffer }>();
   private bytes = 0;
+  // prepared once on a connection of its own where the database offers one: a backward scan of the primary key for one row
   private pgRevision = coalescedRead(async () => {
-    const r = await sql<{ m: number | null }>`SELECT max(revision) AS m FROM change_log`.execute(this.database.db);
-    return String(r.rows[0].m ?? 0);
+    const text = 'SELECT max(revision) AS m FROM change_log';
+    const { readValue } = this.database;
+    const m = readValue ? await readValue(REVISION_STATEMENT, text) : (await sql.raw<{ m: number | null }>(text).execute(this.database.db)).rows[0].m;
+    return String(m ?? 0);
   });
 
   constructor(
