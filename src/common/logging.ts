@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type { PrettyOptions } from 'pino-pretty';
-import { batchedStdout } from './turn-batched-stdout.js';
 
 export type { Logger };
 
@@ -35,9 +34,11 @@ function messageFormat(log: Record<string, unknown>, messageKey: string): string
 const require = createRequire(import.meta.url);
 
 /**
- * One logger for the process; request loggers are its children. JSON goes to stdout once
- * per turn of the event loop (turn-batched-stdout.ts); the text format writes through
- * pino-pretty in this thread (sync), not a transport's worker thread.
+ * One logger for the process; request loggers are its children. JSON goes to stdout through
+ * pino's asynchronous destination (sonic-boom: lines logged while a write is in flight go out
+ * together in the next one, not a system call per request; what is pending is written at
+ * exit); the text format writes through pino-pretty in this thread (sync), not a
+ * transport's worker thread.
  */
 export function createLogger(level: string, name = 'cloudlet', format: LogFormat = 'json'): Logger {
   const opts = {
@@ -46,7 +47,7 @@ export function createLogger(level: string, name = 'cloudlet', format: LogFormat
     // credentials never reach the log, whatever a caller passes in
     redact: { paths: ['password', 'token', '*.password', '*.token', 'req.headers["x-auth-token"]', 'req.headers.authorization'], censor: '[redacted]' },
   };
-  if (format === 'json') return pino(opts, batchedStdout());
+  if (format === 'json') return pino(opts, pino.destination({ dest: 1, sync: false }));
   const pretty = require('pino-pretty') as (o: PrettyOptions) => NodeJS.WritableStream;
   const stream = pretty({ sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', hideObject: true, messageFormat, colorize: process.stdout.isTTY === true });
   return pino(opts, stream as unknown as pino.DestinationStream);
