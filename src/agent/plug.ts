@@ -52,9 +52,8 @@ export async function plugPort(runner: Runner, spec: PlugSpec): Promise<{ tap: s
   const ifname = spec.ifname ?? 'eth0';
   const mac = check(spec, ifname);
   const tap = tapName(spec.portId);
-  const inside = await listLinksIn(runner, spec.netns);
+  const [inside, existing] = await Promise.all([listLinksIn(runner, spec.netns), getLink(runner, tap)]);
   if (inside === null) throw new PlugError(`network namespace ${JSON.stringify(spec.netns)} does not exist (ip netns add ${spec.netns})`);
-  const existing = await getLink(runner, tap);
   const cmds: Command[] = [];
   if (existing) {
     const peer = existing.kind === 'veth' ? peerOf(existing, inside, ifname) : null;

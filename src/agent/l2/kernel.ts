@@ -20,7 +20,9 @@ export async function readKernel(runner: Runner, scope?: ReadonlySet<string>): P
     return { links, fdb, neigh };
   }
   const mine = vxlans.filter((l) => scope.has(markedNetwork(l.alias)!));
-  const fdb = (await Promise.all(mine.map((l) => listFdb(runner, l.name)))).flat();
-  const neigh = (await Promise.all(mine.map((l) => listNeigh(runner, { dev: l.name, permanentOnly: true })))).flat();
-  return { links, fdb, neigh };
+  const [fdb, neigh] = await Promise.all([
+    Promise.all(mine.map((l) => listFdb(runner, l.name))),
+    Promise.all(mine.map((l) => listNeigh(runner, { dev: l.name, permanentOnly: true }))),
+  ]);
+  return { links, fdb: fdb.flat(), neigh: neigh.flat() };
 }
