@@ -161,9 +161,12 @@ export async function startNeutronPlane(script: string, beforeStop: () => Promis
   chmodSync(dir, 0o755);
   const etc = join(dir, 'etc');
   let stopped = false;
+  /** set while the agents are being stopped: a supervised agent that exits then is not started again */
+  let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    stopping = true;
     await beforeStop();
     await sh(['bash', script, 'stop', dir], true);
     if (pgid) await killTrees([], pgid);
@@ -177,7 +180,6 @@ export async function startNeutronPlane(script: string, beforeStop: () => Promis
   const lbLog = join(dir, 'logs/linuxbridge-agent.log');
   const dhcpLog = join(dir, 'logs/dhcp-agent.log');
   let offsets = [sizeOf(lbLog), sizeOf(dhcpLog)];
-  let stopping = false;
   let restarts = 0;
   // the agents and their privsep helpers: every process started with the agents' config file
   const agentPids = (): number[] => {
