@@ -32,6 +32,7 @@
 #   the port's MAC on the peer; the agent enslaves the tap to brq<net-id[:11]>
 #   within its polling interval and reports the port up.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/mariadb.sh"
 export LC_ALL=C
 if [ "${1:-}" = stop ]; then
   dir=$(cd "${2:?dir}" && pwd)
@@ -121,13 +122,7 @@ fi
 mkdir -p "$dir"/{etc,run,logs,state,lock,rabbit/home,rabbit/mnesia,rabbit/log}
 
 # --- MariaDB -------------------------------------------------------------
-if [ ! -d "$dir/mysql/mysql" ]; then
-  mariadb-install-db --no-defaults --datadir="$dir/mysql" --user=root >"$dir/logs/mysql-init.log" 2>&1
-fi
-/usr/sbin/mariadbd --no-defaults --datadir="$dir/mysql" --user=root --bind-address=127.0.0.1 \
-  --port="$dbport" --socket="$dir/run/mysql.sock" --pid-file="$dir/run/mysql.pid" \
-  --log-error="$dir/logs/mysql.err" --max-connections=500 >/dev/null 2>&1 &
-dbpid=$!
+mariadb_start "$dir" "$dbport"
 printf 'PORT=%s\nAGENT_HOST=na%s\nMARIADB_PID=%s\n' "$port" "$port" "$dbpid" >"$dir/pids"
 trap 'echo "start failed; see $dir/logs" >&2; "$0" stop "$dir"' ERR
 
@@ -155,12 +150,7 @@ INI
 rabbitpid=$!
 echo "RABBIT_PID=$rabbitpid" >>"$dir/pids"
 
-for _ in $(seq 100); do mariadb --socket="$dir/run/mysql.sock" -e 'select 1' >/dev/null 2>&1 && break; sleep 0.2; done
-mariadb --socket="$dir/run/mysql.sock" <<SQL
-CREATE DATABASE IF NOT EXISTS neutron;
-CREATE USER IF NOT EXISTS 'neutron'@'127.0.0.1' IDENTIFIED BY 'neutronpw';
-GRANT ALL ON neutron.* TO 'neutron'@'127.0.0.1';
-SQL
+mariadb_database "$dir" neutron neutronpw
 
 # --- neutron-server ------------------------------------------------------
 cp /etc/neutron/api-paste.ini "$dir/etc/api-paste.ini"
